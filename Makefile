@@ -1,0 +1,44 @@
+# The two commands a newcomer needs are `make test` and (once the server lands) `make serve`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UPSTREAM ?= ../shared/upstream/openai-openapi.yaml
+BETA ?= ../shared/upstream/openai-openapi-beta-2025-04-29.yaml
+PYTEST_ARGS ?=
+
+.PHONY: venv generate check-generated sync lint test clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## spec -> src/realtime_sdk/_generated (deterministic, a few seconds)
+generate: $(STAMP)
+	$(BIN)/python -m codegen generate
+
+## fail when the committed generated code differs from what the spec gives
+check-generated: $(STAMP)
+	$(BIN)/python -m codegen check
+
+## upstream OpenAPI document -> spec/, printing what changed; then `make generate`
+sync: $(STAMP)
+	$(BIN)/python -m codegen sync $(UPSTREAM) $(if $(wildcard $(BETA)),--beta $(BETA)) --repairs
+
+lint: $(STAMP)
+	$(BIN)/ruff check src codegen tests
+	$(BIN)/ruff format --check src codegen tests
+	$(BIN)/mypy
+
+test: $(STAMP)
+	$(BIN)/python -m codegen check
+	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,343 @@
+"""Spec -> `src/realtime_sdk/_generated/`: models, parse entry points, server and client stubs.
+
+Models come from datamodel-code-generator (strict for what clients send, lenient
+for what servers send); everything else from our jinja2 templates. The output is
+formatted with ruff and depends only on the spec and the templates.
+"""
+
+from __future__ import annotations
+
+import ast
+import filecmp
+import functools
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import naming, yamlio
+from .paths import ROOT, TEMPLATES
+
+REF_PREFIX = "#/components/schemas/"
+MODULE_KIND = {"client": ("client_events", "forbid"), "server": ("server_events", "allow")}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    annotation: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    dialect: str
+    direction: str
+    wire: str
+    cls: str
+    summary: str
+    transports: list[str]
+    replies: list[str]
+    fields: list[Field]
+
+    @property
+    def method(self) -> str:
+        return "on_" + naming.snake(self.wire)
+
+    @property
+    def function(self) -> str:
+        return naming.snake(self.wire)
+
+
+def _closure(schemas: dict[str, Any], root: str) -> list[str]:
+    seen: dict[str, None] = {}
+    stack = [root]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen[name] = None
+        text = json.dumps(schemas[name])
+        stack.extend(re.findall(r'"#/components/schemas/([^"]+)"', text))
+    return sorted(seen)
+
+
+def _strip_extensions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (
+                {p: _strip_extensions(v) for p, v in node[k].items()}
+                if k == "properties"
+                else _strip_extensions(v)
+            )
+            for k, v in node.items()
+            if not (k.startswith("x-") and k != "properties")
+        }
+    if isinstance(node, list):
+        return [_strip_extensions(v) for v in node]
+    return node
+
+
+def _models(schemas: dict[str, Any], root: str, extra: str, output: Path) -> None:
+    import datamodel_code_generator as dcg
+    from datamodel_code_generator.format import Formatter
+
+    names = _closure(schemas, root)
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": root, "version": "0"},
+        "paths": {},
+        "components": {"schemas": {n: _strip_extensions(schemas[n]) for n in names}},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dcg.generate(
+            json.dumps(document),
+            input_file_type=dcg.InputFileType.OpenAPI,
+            output=output,
+            output_model_type=dcg.DataModelType.PydanticV2BaseModel,
+            target_python_version=dcg.PythonVersion.PY_311,
+            use_annotated=True,
+            field_constraints=True,
+            use_union_operator=True,
+            use_standard_collections=True,
+            extra_fields=extra,
+            enum_field_as_literal=dcg.LiteralType.All,
+            disable_timestamp=True,
+            use_type_alias=True,
+            naming_strategy=dcg.NamingStrategy.ParentPrefixed,
+            keep_model_order=True,
+            use_double_quotes=True,
+            custom_file_header="",
+            formatters=[Formatter.RUFF_FORMAT],
+        )
+
+
+@functools.cache
+def _class_fields(source: str) -> tuple[dict[str, list[Field]], set[str]]:
+    """Fields of every model class, with their annotations as written, and top-level names."""
+    tree = ast.parse(source)
+    classes: dict[str, list[Field]] = {}
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.add(node.name)
+            fields: list[Field] = []
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    if item.target.id == "model_config":
+                        continue
+                    annotation = item.annotation
+                    if (
+                        isinstance(annotation, ast.Subscript)
+                        and isinstance(annotation.value, ast.Name)
+                        and annotation.value.id == "Annotated"
+                        and isinstance(annotation.slice, ast.Tuple)
+                    ):
+                        annotation = annotation.slice.elts[0]
+                    text = ast.unparse(annotation)
+                    fields.append(Field(item.target.id, text, item.value is None))
+            classes[node.name] = fields
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return classes, names
+
+
+def _widen(annotation: str, defined: set[str]) -> str:
+    """Accept plain dicts wherever a model is expected, as openai-python does."""
+    used = set(re.findall(r"\b[A-Z]\w*\b", annotation)) & defined
+    return f"{annotation} | Mapping[str, Any]" if used else annotation
+
+
+def _names_used(texts: list[str], defined: set[str]) -> list[str]:
+    found: set[str] = set()
+    for text in texts:
+        found.update(set(re.findall(r"\b[A-Z]\w*\b", text)) & defined)
+    return sorted(found)
+
+
+class _Renderer:
+    def __init__(self, spec: dict[str, Any], spec_bytes: bytes) -> None:
+        self.spec = spec
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        digest = hashlib.sha256(spec_bytes).hexdigest()[:16]
+        self.header = (
+            "# Generated by `python -m codegen generate` from spec/realtime.asyncapi.yaml\n"
+            f"# (sha256 {digest}, upstream {spec['info']['version']}). Do not edit by hand:\n"
+            "# change the spec or codegen/templates and run `make generate`.\n"
+        )
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.header + self.env.get_template(template).render(**context)
+
+
+def _events(spec: dict[str, Any], dialect: str, modules: dict[str, str]) -> list[EventInfo]:
+    messages = spec["components"]["messages"]
+    replies: dict[str, list[str]] = {}
+    for operation in spec["operations"].values():
+        key = operation["messages"][0]["$ref"].rsplit("/", 1)[-1]
+        replies[key] = [
+            messages[r["$ref"].rsplit("/", 1)[-1]]["name"]
+            for r in operation.get("reply", {}).get("messages", [])
+        ]
+    out: list[EventInfo] = []
+    for key, message in messages.items():
+        if message["x-dialect"] != dialect:
+            continue
+        direction = message["x-direction"]
+        classes, _ = _class_fields(modules[direction])
+        out.append(
+            EventInfo(
+                dialect=dialect,
+                direction=direction,
+                wire=message["name"],
+                cls=key,
+                summary=message.get("summary", ""),
+                transports=message["x-transports"],
+                replies=replies.get(key, []),
+                fields=[f for f in classes[key] if f.name not in ("type", "event_id")],
+            )
+        )
+    return out
+
+
+def _resource_tree(events: list[EventInfo]) -> list[dict[str, Any]]:
+    """Client events grouped as openai-python does: `conversation.item.create` ->
+    conn.conversation.item.create(...)."""
+    nodes: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def node(path: tuple[str, ...]) -> dict[str, Any]:
+        if path not in nodes:
+            nodes[path] = {
+                "path": path,
+                "cls": naming.pascal("_".join(path)) + "Resource",
+                "children": [],
+                "methods": [],
+            }
+            if len(path) > 1:
+                parent = node(path[:-1])
+                parent["children"].append(path[-1])
+        return nodes[path]
+
+    for event in events:
+        parts = tuple(event.wire.split("."))
+        node(parts[:-1])["methods"].append((parts[-1], event))
+    ordered = sorted(nodes.values(), key=lambda n: (-len(n["path"]), n["path"]))
+    for entry in ordered:
+        entry["children"] = sorted(set(entry["children"]))
+        entry["child_classes"] = [
+            (child, nodes[(*entry["path"], child)]["cls"]) for child in entry["children"]
+        ]
+    return ordered
+
+
+def render_all(spec_path: Path, workdir: Path) -> dict[str, str]:
+    """Every generated file, by path relative to the package, already formatted."""
+    spec_bytes = spec_path.read_bytes()
+    spec = yamlio.load_bytes(spec_bytes)
+    schemas = spec["components"]["schemas"]
+    renderer = _Renderer(spec, spec_bytes)
+    files: dict[str, str] = {}
+
+    files["__init__.py"] = renderer.render("package_init.py.jinja2")
+    files["_runtime.py"] = renderer.render("runtime.py.jinja2")
+    for dialect in naming.DIALECTS:
+        modules: dict[str, str] = {}
+        for direction in naming.DIRECTIONS:
+            module, extra = MODULE_KIND[direction]
+            target = workdir / f"{dialect}_{module}.py"
+            _models(schemas, naming.union_name(dialect, direction), extra, target)
+            modules[direction] = target.read_text()
+            body = modules[direction].split("\nfrom __future__", 1)[-1]
+            mode = "strict: rejects" if extra == "forbid" else "lenient: keeps"
+            title = f"{'GA' if dialect == 'ga' else dialect} {direction}"
+            docstring = f'"""Models of the {title} events ({mode} unknown fields)."""\n\n'
+            files[f"{dialect}/{module}.py"] = renderer.header + docstring + "from __future__" + body
+        events = _events(spec, dialect, modules)
+        client = [e for e in events if e.direction == "client"]
+        server = [e for e in events if e.direction == "server"]
+        _, client_names = _class_fields(modules["client"])
+        _, server_names = _class_fields(modules["server"])
+        context: dict[str, Any] = {
+            "dialect": dialect,
+            "dialect_title": "GA" if dialect == "ga" else "beta",
+            "client_union": naming.union_name(dialect, "client"),
+            "server_union": naming.union_name(dialect, "server"),
+            "client_events": client,
+            "server_events": server,
+            "widen_client": functools.partial(_widen, defined=client_names),
+            "widen_server": functools.partial(_widen, defined=server_names),
+        }
+        client_annotations = [f.annotation for e in client for f in e.fields]
+        server_annotations = [f.annotation for e in server for f in e.fields]
+        files[f"{dialect}/__init__.py"] = renderer.render("dialect_init.py.jinja2", **context)
+        files[f"{dialect}/parsing.py"] = renderer.render("parsing.py.jinja2", **context)
+        files[f"{dialect}/server_stub.py"] = renderer.render(
+            "server_stub.py.jinja2",
+            server_imports=_names_used(server_annotations, server_names),
+            **context,
+        )
+        files[f"{dialect}/client_stub.py"] = renderer.render(
+            "client_stub.py.jinja2",
+            resources=_resource_tree(client),
+            client_imports=_names_used(client_annotations, client_names),
+            **context,
+        )
+    return _format(files, workdir / "out")
+
+
+def _format(files: dict[str, str], out: Path) -> dict[str, str]:
+    for rel, text in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    ruff = [sys.executable, "-m", "ruff"]
+    config = ["--config", str(ROOT / "pyproject.toml")]
+    fix = ["--fix-only", "--select", "I,F401", "--unsafe-fixes"]
+    subprocess.run([*ruff, "check", *config, *fix, str(out)], check=True, capture_output=True)
+    subprocess.run([*ruff, "format", *config, str(out)], check=True, capture_output=True)
+    return {rel: (out / rel).read_text() for rel in sorted(files)}
+
+
+def write(spec_path: Path, out: Path) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        files = render_all(spec_path, Path(tmp))
+    if out.exists():
+        shutil.rmtree(out)
+    for rel, text in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return sorted(files)
+
+
+def drift(spec_path: Path, out: Path) -> list[str]:
+    """Files that differ between the committed code and a fresh generation."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "fresh"
+        write(spec_path, fresh)
+        committed = (
+            {p.relative_to(out).as_posix() for p in out.rglob("*.py")} if out.exists() else set()
+        )
+        generated = {p.relative_to(fresh).as_posix() for p in fresh.rglob("*.py")}
+        differ = [
+            rel
+            for rel in sorted(committed & generated)
+            if not filecmp.cmp(out / rel, fresh / rel, shallow=False)
+        ]
+        return sorted(set(differ) | (committed ^ generated))

@@ -1,0 +1,474 @@
+"""Upstream OpenAPI document -> our spec (AsyncAPI for events, OpenAPI for HTTP).
+
+Keeps the protocol's facts (names, types, enums, required fields, defaults,
+limits), drops upstream prose, adds our own words and transport facts from
+`overlay.yaml`, and repairs the upstream faults listed in DESIGN.md section 3.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import naming, yamlio
+
+REF_PREFIX = "#/components/schemas/"
+DROPPED_KEYS = {"description", "title", "example", "examples", "summary"}
+ALL_TRANSPORTS = ["websocket", "webrtc", "sip"]
+OVERLAY = Path(__file__).with_name("overlay.yaml")
+
+
+@dataclass(frozen=True)
+class Event:
+    dialect: str
+    direction: str
+    wire: str
+    upstream: str
+
+    @property
+    def name(self) -> str:
+        return naming.event_schema_name(self.dialect, self.wire)
+
+
+@dataclass
+class SyncResult:
+    events_spec: dict[str, Any]
+    http_spec: dict[str, Any]
+    repairs: list[str] = field(default_factory=list)
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX):
+            yield ref[len(REF_PREFIX) :]
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for prop in value.values():
+                    yield from _refs(prop)
+            elif key not in DROPPED_KEYS and not key.startswith("x-"):
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    stack = list(reversed(roots))
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        if name not in schemas:
+            raise SystemExit(f"upstream refers to a schema it does not define: {name}")
+        seen[name] = None
+        stack.extend(reversed(list(_refs(schemas[name]))))
+    return list(seen)
+
+
+def _wire_name(schema: dict[str, Any]) -> str | None:
+    prop = schema.get("properties", {}).get("type", {})
+    if "const" in prop:
+        return str(prop["const"])
+    values = prop.get("enum") or []
+    return str(values[0]) if len(values) == 1 else None
+
+
+class _Builder:
+    def __init__(self, upstream: dict[str, Any], overlay: dict[str, Any], beta: Any) -> None:
+        self.upstream = upstream
+        self.schemas: dict[str, Any] = upstream["components"]["schemas"]
+        self.overlay = overlay
+        self.beta = beta
+        self.repairs: list[str] = []
+
+    # -- events ---------------------------------------------------------------
+    def events(self) -> list[Event]:
+        beta_names = self._beta_names()
+        found: list[Event] = []
+        for (dialect, direction), pattern in naming.EVENT_SCHEMA_PATTERNS.items():
+            for name, schema in self.schemas.items():
+                match = pattern.fullmatch(name)
+                if not match:
+                    continue
+                wire = _wire_name(schema)
+                if wire is None:
+                    raise SystemExit(f"{name} has no single `type` value")
+                if dialect == "beta":
+                    fixed = beta_names.get((direction, match.group(1)), wire)
+                    if fixed != wire:
+                        self.repairs.append(f"beta event {name}: type {wire!r} -> {fixed!r}")
+                        wire = fixed
+                found.append(Event(dialect, direction, wire, name))
+        found.sort(key=lambda e: (naming.DIALECTS.index(e.dialect), e.direction, e.wire))
+        seen: set[tuple[str, str, str]] = set()
+        for event in found:
+            key = (event.dialect, event.direction, event.wire)
+            if key in seen:
+                raise SystemExit(f"two upstream schemas define {key}")
+            seen.add(key)
+        return found
+
+    def _beta_names(self) -> dict[tuple[str, str], str]:
+        """(direction, event part of the schema name) -> correct beta wire name."""
+        table: dict[tuple[str, str], str] = {}
+        if self.beta is None:
+            for part, wire in self.overlay["beta_event_names"].items():
+                for direction in naming.DIRECTIONS:
+                    table[(direction, part)] = wire
+            return table
+        for name, schema in self.beta["components"]["schemas"].items():
+            for direction, pattern in naming.OLD_BETA_EVENT_PATTERNS.items():
+                match = pattern.fullmatch(name)
+                wire = _wire_name(schema) if match else None
+                if match and wire:
+                    table[(direction, match.group(1))] = wire
+        return table
+
+    # -- naming ---------------------------------------------------------------
+    def name_map(self, events: list[Event], http_roots: list[str]) -> dict[str, str]:
+        users: dict[str, set[str]] = {}
+        for event in events:
+            for name in _closure(self.schemas, [event.upstream]):
+                users.setdefault(name, set()).add(event.dialect)
+        for name in _closure(self.schemas, http_roots):
+            users.setdefault(name, set())
+        explicit: dict[str, str] = self.overlay["schema_names"]
+        names: dict[str, str] = {}
+        for event in events:
+            names[event.upstream] = event.name
+        for name in sorted(users):
+            if name in names:
+                continue
+            names[name] = explicit.get(name) or naming.default_schema_name(
+                name, users[name] == {"beta"}
+            )
+        clash: dict[str, str] = {}
+        for upstream, ours in sorted(names.items()):
+            if ours in clash:
+                raise SystemExit(
+                    f"{clash[ours]} and {upstream} would both be named {ours}: "
+                    "name one of them in codegen/overlay.yaml schema_names"
+                )
+            clash[ours] = upstream
+        return names
+
+    # -- schema cleaning ------------------------------------------------------
+    def clean(self, node: Any, names: dict[str, str]) -> Any:
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if key in DROPPED_KEYS or key.startswith("x-"):
+                    continue
+                if key == "$ref":
+                    out[key] = REF_PREFIX + names[value[len(REF_PREFIX) :]]
+                elif key == "properties":
+                    out[key] = {k: self.clean(v, names) for k, v in value.items()}
+                else:
+                    out[key] = self.clean(value, names)
+            return out
+        if isinstance(node, list):
+            return [self.clean(value, names) for value in node]
+        return node
+
+    # -- union variants get names of their own -------------------------------
+    def hoist_variants(self, schemas: dict[str, Any]) -> None:
+        """Inline union variants with a fixed `type` become `<Schema><Type>` schemas.
+
+        Without this the model generator numbers them (`TurnDetection1`), and the
+        numbers shift whenever upstream reorders a union.
+        """
+        for owner in sorted(schemas):
+            self._hoist(schemas, owner, schemas[owner])
+
+    def _hoist(self, schemas: dict[str, Any], owner: str, node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for key in ("oneOf", "anyOf"):
+            variants = node.get(key, [])
+            for index, variant in enumerate(variants):
+                if not isinstance(variant, dict):
+                    continue
+                tag = self._tag(schemas, variant, "type") if "properties" in variant else None
+                name = f"{owner}{naming.pascal(str(tag))}" if isinstance(tag, str) else None
+                if name and "$ref" not in variant and name not in schemas:
+                    schemas[name] = variant
+                    variants[index] = {"$ref": REF_PREFIX + name}
+                else:
+                    self._hoist(schemas, owner, variant)
+
+    # -- discriminated unions -------------------------------------------------
+    def fix_unions(self, schemas: dict[str, Any]) -> None:
+        for owner in list(schemas):
+            self._fix_node(schemas, owner, schemas[owner], owner)
+
+    def _fix_node(self, schemas: dict[str, Any], owner: str, node: Any, where: str) -> None:
+        if isinstance(node, list):
+            for index, value in enumerate(node):
+                self._fix_node(schemas, owner, value, f"{where}[{index}]")
+            return
+        if not isinstance(node, dict):
+            return
+        if "discriminator" in node:
+            self._fix_discriminator(schemas, owner, node, where)
+        for key, value in node.items():
+            if key not in ("discriminator", "enum", "const", "default"):
+                self._fix_node(schemas, owner, value, f"{where}.{key}")
+
+    def _tag(self, schemas: dict[str, Any], variant: Any, prop: str) -> Any:
+        target = variant
+        if "$ref" in variant:
+            target = schemas[variant["$ref"][len(REF_PREFIX) :]]
+        spec = target.get("properties", {}).get(prop)
+        if spec is None:
+            return None
+        if "const" in spec:
+            return spec["const"]
+        values = spec.get("enum") or []
+        return values[0] if len(values) == 1 else None
+
+    def _fix_discriminator(
+        self, schemas: dict[str, Any], owner: str, node: dict[str, Any], where: str
+    ) -> None:
+        prop = node["discriminator"]["propertyName"]
+        key = "oneOf" if "oneOf" in node else "anyOf"
+        variants = node.get(key, [])
+        tags = [self._tag(schemas, v, prop) for v in variants]
+        if not variants or any(t is None for t in tags):
+            del node["discriminator"]
+            self.repairs.append(
+                f"{where}: dropped discriminator {prop!r}, a variant has no fixed {prop}"
+            )
+            return
+        groups: dict[Any, list[Any]] = {}
+        for tag, variant in zip(tags, variants, strict=True):
+            groups.setdefault(tag, []).append(variant)
+        fixed: list[Any] = []
+        for tag, members in groups.items():
+            if len(members) == 1:
+                fixed.append(members[0])
+                continue
+            fixed.append(self._nest(schemas, owner, node, where, prop, tag, members))
+        node.pop("anyOf", None)
+        node["oneOf"] = fixed
+        if all("$ref" in v for v in fixed):
+            node["discriminator"] = {
+                "propertyName": prop,
+                "mapping": {str(tag): v["$ref"] for tag, v in zip(groups, fixed, strict=True)},
+            }
+
+    def _nest(
+        self,
+        schemas: dict[str, Any],
+        owner: str,
+        node: dict[str, Any],
+        where: str,
+        prop: str,
+        tag: Any,
+        members: list[Any],
+    ) -> dict[str, str]:
+        candidates = sorted(
+            {
+                p
+                for m in members
+                for p in (schemas[m["$ref"][len(REF_PREFIX) :]] if "$ref" in m else m).get(
+                    "properties", {}
+                )
+            }
+            - {prop}
+        )
+        for inner in candidates:
+            inner_tags = [self._tag(schemas, m, inner) for m in members]
+            if None in inner_tags or len(set(inner_tags)) != len(inner_tags):
+                continue
+            nested = f"{owner}{naming.pascal(str(tag))}"
+            schemas[nested] = {
+                "oneOf": members,
+                "discriminator": {
+                    "propertyName": inner,
+                    "mapping": {
+                        str(t): m["$ref"] for t, m in zip(inner_tags, members, strict=True)
+                    },
+                },
+            }
+            self.repairs.append(
+                f"{where}: {len(members)} variants share {prop}={tag!r}; nested them as"
+                f" {nested}, told apart by {inner!r}"
+            )
+            return {"$ref": REF_PREFIX + nested}
+        raise SystemExit(f"{where}: variants share {prop}={tag!r} and nothing tells them apart")
+
+
+def _message(event: Event, overlay: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"name": event.wire}
+    summary = overlay["summaries"].get(event.wire)
+    if summary:
+        message["summary"] = summary
+    message["payload"] = {"$ref": REF_PREFIX + event.name}
+    message["x-dialect"] = event.dialect
+    message["x-direction"] = event.direction
+    message["x-transports"] = overlay["transports"].get(event.wire, ALL_TRANSPORTS)
+    return message
+
+
+def build(
+    upstream_bytes: bytes, beta_bytes: bytes | None = None, overlay: dict[str, Any] | None = None
+) -> SyncResult:
+    upstream = yamlio.load_bytes(upstream_bytes)
+    beta = yamlio.load_bytes(beta_bytes) if beta_bytes is not None else None
+    overlay = overlay if overlay is not None else yamlio.load_path(OVERLAY)
+    builder = _Builder(upstream, overlay, beta)
+    events = builder.events()
+
+    paths = {
+        path: item
+        for path, item in sorted(upstream.get("paths", {}).items())
+        if path.startswith("/realtime") and path not in overlay["ignored_paths"]
+    }
+    http_roots = sorted(set(_refs(paths)))
+    names = builder.name_map(events, http_roots)
+
+    schemas: dict[str, Any] = {}
+    for upstream_name, ours in names.items():
+        cleaned = builder.clean(builder.schemas[upstream_name], names)
+        cleaned["x-upstream"] = upstream_name
+        schemas[ours] = cleaned
+    for event in events:
+        if event.dialect == "beta":
+            schemas[event.name]["properties"]["type"] = {"type": "string", "const": event.wire}
+    builder.hoist_variants(schemas)
+    builder.fix_unions(schemas)
+
+    for dialect in naming.DIALECTS:
+        for direction in naming.DIRECTIONS:
+            members = [e for e in events if e.dialect == dialect and e.direction == direction]
+            schemas[naming.union_name(dialect, direction)] = {
+                "oneOf": [{"$ref": REF_PREFIX + e.name} for e in members],
+                "discriminator": {
+                    "propertyName": "type",
+                    "mapping": {e.wire: REF_PREFIX + e.name for e in members},
+                },
+            }
+    upstream_unions = {
+        "RealtimeClientEvent": ("ga", "client"),
+        "RealtimeServerEvent": ("ga", "server"),
+    }
+    for union, (dialect, direction) in upstream_unions.items():
+        listed = set(_refs(builder.schemas.get(union, {})))
+        missing = [
+            e.wire
+            for e in events
+            if e.dialect == dialect and e.direction == direction and e.upstream not in listed
+        ]
+        if missing:
+            builder.repairs.append(f"{union} leaves out {', '.join(missing)}; our union has them")
+
+    messages = {e.name: _message(e, overlay) for e in events}
+    channels: dict[str, Any] = {}
+    for channel, address, transport in (
+        ("websocket", "/v1/realtime", "websocket"),
+        ("webrtc", "oai-events", "webrtc"),
+    ):
+        channels[channel] = {
+            "address": address,
+            "messages": {
+                key: {"$ref": f"#/components/messages/{key}"}
+                for key, message in messages.items()
+                if transport in message["x-transports"]
+            },
+        }
+    operations: dict[str, Any] = {}
+    by_wire = {(e.dialect, e.direction, e.wire): e for e in events}
+    for event in events:
+        if event.direction != "client":
+            continue
+        channel = "websocket" if "websocket" in messages[event.name]["x-transports"] else "webrtc"
+        replies = [
+            by_wire[(event.dialect, "server", wire)].name
+            for wire in overlay["replies"].get(event.wire, [])
+            if (event.dialect, "server", wire) in by_wire
+        ]
+        operation: dict[str, Any] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{event.name}"}],
+        }
+        if replies:
+            operation["reply"] = {
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "messages": [{"$ref": f"#/channels/{channel}/messages/{r}"} for r in replies],
+            }
+        operations["on" + event.name] = operation
+
+    info = upstream.get("info", {})
+    events_spec = {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "OpenAI Realtime protocol",
+            "version": str(info.get("version", "unknown")),
+            "description": (
+                "Events of the OpenAI Realtime protocol in both dialects (GA and beta), as"
+                " carried on the websocket endpoint and the WebRTC data channel. Written by"
+                " `codegen sync`; edit codegen/overlay.yaml, not this file."
+            ),
+            "x-upstream-sha256": yamlio.sha256(upstream_bytes),
+            "x-repairs": sorted(builder.repairs),
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {
+            "messages": messages,
+            "schemas": {k: schemas[k] for k in sorted(schemas)},
+        },
+    }
+    http_spec = _http_spec(paths, names, builder, overlay, info)
+    return SyncResult(events_spec, http_spec, sorted(builder.repairs))
+
+
+def _http_spec(
+    paths: dict[str, Any],
+    names: dict[str, str],
+    builder: _Builder,
+    overlay: dict[str, Any],
+    info: dict[str, Any],
+) -> dict[str, Any]:
+    """HTTP routes; their schemas live in the events document and are referenced."""
+    events_ref = "realtime.asyncapi.yaml#/components/schemas/"
+
+    def relink(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return {"$ref": node["$ref"].replace(REF_PREFIX, events_ref)}
+            return {k: relink(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [relink(v) for v in node]
+        return node
+
+    out_paths: dict[str, Any] = {}
+    for path, item in paths.items():
+        cleaned = builder.clean(item, names)
+        for operation in cleaned.values():
+            if isinstance(operation, dict):
+                for response in operation.get("responses", {}).values():
+                    response.setdefault("description", "")
+        out_paths[path] = relink(cleaned)
+    for path, item in overlay["legacy_paths"].items():
+        out_paths.setdefault(path, copy.deepcopy(item))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OpenAI Realtime HTTP routes",
+            "version": str(info.get("version", "unknown")),
+            "description": (
+                "Signalling, client secrets and call control for the Realtime protocol."
+                " Written by `codegen sync`; schemas live in realtime.asyncapi.yaml."
+            ),
+        },
+        "servers": [{"url": "/v1"}],
+        "paths": {k: out_paths[k] for k in sorted(out_paths)},
+    }
