@@ -201,6 +201,67 @@ class _Builder:
                 else:
                     self._hoist(schemas, owner, variant)
 
+    # -- discriminators where upstream left them out ---------------------------
+    def infer_discriminators(self, schemas: dict[str, Any]) -> None:
+        """Unions whose variants all carry distinct fixed `type`s become discriminated.
+
+        The tag then picks the variant, so a refusal names the real field (not
+        every variant's complaint) and parsing tries one model, not all.
+        """
+        for owner in sorted(schemas):
+            self._infer(schemas, schemas[owner])
+
+    def _infer(self, schemas: dict[str, Any], node: Any) -> None:
+        if isinstance(node, list):
+            for value in node:
+                self._infer(schemas, value)
+            return
+        if not isinstance(node, dict):
+            return
+        for key in ("oneOf", "anyOf"):
+            variants = node.get(key)
+            if not variants or "discriminator" in node:
+                continue
+            solid = [v for v in variants if v != {"type": "null"}]
+            tags = [self._tag(schemas, v, "type") for v in solid]
+            if len(solid) < 2 or None in tags or len(set(map(str, tags))) != len(tags):
+                continue
+            union: dict[str, Any] = {"oneOf": solid, "discriminator": {"propertyName": "type"}}
+            if len(solid) == len(variants):
+                del node[key]
+                node.update(union)
+            else:
+                node[key] = [union, {"type": "null"}]
+        for key, value in node.items():
+            if key not in ("enum", "const", "default", "discriminator"):
+                self._infer(schemas, value)
+
+    def hoist_nested_unions(self, schemas: dict[str, Any]) -> None:
+        """A discriminated union inside another union gets a name of its own, or the
+        model generator flattens the two and loses the discriminator."""
+        for owner in sorted(schemas):
+            self._hoist_nested(schemas, owner, schemas[owner], "")
+
+    def _hoist_nested(self, schemas: dict[str, Any], owner: str, node: Any, hint: str) -> None:
+        if isinstance(node, list):
+            for value in node:
+                self._hoist_nested(schemas, owner, value, hint)
+            return
+        if not isinstance(node, dict):
+            return
+        for key in ("oneOf", "anyOf"):
+            for index, variant in enumerate(node.get(key, [])):
+                if isinstance(variant, dict) and "discriminator" in variant:
+                    name = f"{owner}{naming.pascal(hint)}Variants"
+                    schemas[name] = variant
+                    node[key][index] = {"$ref": REF_PREFIX + name}
+        for key, value in node.items():
+            if key == "properties":
+                for prop, sub in value.items():
+                    self._hoist_nested(schemas, owner, sub, prop)
+            elif key not in ("enum", "const", "default", "discriminator"):
+                self._hoist_nested(schemas, owner, value, hint)
+
     # -- discriminated unions -------------------------------------------------
     def fix_unions(self, schemas: dict[str, Any]) -> None:
         for owner in list(schemas):
@@ -341,7 +402,9 @@ def build(
         if event.dialect == "beta":
             schemas[event.name]["properties"]["type"] = {"type": "string", "const": event.wire}
     builder.hoist_variants(schemas)
+    builder.infer_discriminators(schemas)
     builder.fix_unions(schemas)
+    builder.hoist_nested_unions(schemas)
 
     for dialect in naming.DIALECTS:
         for direction in naming.DIRECTIONS:
