@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, beta_document, need, upstream_candidates
 
 from codegen import changelog, sync, yamlio
@@ -104,7 +103,11 @@ def test_repairs_of_the_known_upstream_faults() -> None:
     }
     messages = result.events_spec["components"]["messages"].values()
     beta_server = {m["name"] for m in messages if m["x-dialect"] == "beta"}
-    assert {"response.audio.delta", "response.text.delta", "conversation.item.created"} <= beta_server
+    assert {
+        "response.audio.delta",
+        "response.text.delta",
+        "conversation.item.created",
+    } <= beta_server
     assert "response.output_audio.delta" not in beta_server
 
 
@@ -142,6 +145,4 @@ def test_every_shared_upstream_document_syncs(tmp_path: Path) -> None:
 def test_changelog_of_the_committed_spec_against_nothing_lists_every_event() -> None:
     spec = yamlio.load_path(EVENTS_SPEC)
     lines = changelog.changes(None, spec)
-    assert sum(line.startswith("+ event ") for line in lines) == len(
-        spec["components"]["messages"]
-    )
+    assert sum(line.startswith("+ event ") for line in lines) == len(spec["components"]["messages"])
