@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Node packages for the tests (the AsyncAPI reference parser; later the Node SDK and a browser driver).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## spec -> src/realtime_sdk/_generated (deterministic, a few seconds)
 generate: $(STAMP)
 	$(BIN)/python -m codegen generate
@@ -35,7 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src codegen tests
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: $(STAMP) node_modules/.installed
 	$(BIN)/python -m codegen check
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -72,6 +72,13 @@ def _closure(schemas: dict[str, Any], root: str) -> list[str]:
 
 
 def _strip_extensions(node: Any) -> Any:
+    """Spec schema -> OpenAPI schema for the model generator: extensions dropped, the
+    AsyncAPI discriminator (a name) turned back into OpenAPI's object with its mapping."""
+    if isinstance(node, dict) and isinstance(node.get("discriminator"), str):
+        node = dict(node)
+        node["discriminator"] = {"propertyName": node["discriminator"]} | (
+            {"mapping": node["x-discriminator-mapping"]} if "x-discriminator-mapping" in node else {}
+        )
     if isinstance(node, dict):
         return {
             k: (

@@ -175,6 +175,36 @@ class _Builder:
             return [self.clean(value, names) for value in node]
         return node
 
+    # -- defaults that their own schema refuses --------------------------------
+    def fix_null_defaults(self, schemas: dict[str, Any]) -> None:
+        """`default: null` on a schema that does not allow null: the service does send
+        null there (e.g. `noise_reduction`), so the schema is widened to allow it."""
+        for owner in sorted(schemas):
+            self._null_defaults(schemas[owner], owner)
+
+    def _null_defaults(self, node: Any, where: str) -> None:
+        if isinstance(node, list):
+            for index, value in enumerate(node):
+                self._null_defaults(value, f"{where}[{index}]")
+            return
+        if not isinstance(node, dict):
+            return
+        kind = node.get("type")
+        if "default" in node and node["default"] is None:
+            union = "oneOf" if "oneOf" in node else "anyOf" if "anyOf" in node else None
+            if isinstance(kind, str) and kind != "null":
+                node["type"] = [kind, "null"]
+                self.repairs.append(f"{where}: default null but type {kind}; null allowed")
+            elif union and {"type": "null"} not in node[union]:
+                node[union].append({"type": "null"})
+                self.repairs.append(f"{where}: default null but no null variant; null allowed")
+        for key, value in node.items():
+            if key == "properties":
+                for prop, sub in value.items():
+                    self._null_defaults(sub, f"{where}.{prop}")
+            elif key not in ("enum", "const", "default"):
+                self._null_defaults(value, where)
+
     # -- union variants get names of their own -------------------------------
     def hoist_variants(self, schemas: dict[str, Any]) -> None:
         """Inline union variants with a fixed `type` become `<Schema><Type>` schemas.
@@ -364,6 +394,23 @@ class _Builder:
         raise SystemExit(f"{where}: variants share {prop}={tag!r} and nothing tells them apart")
 
 
+def _asyncapi_discriminators(node: Any) -> None:
+    """AsyncAPI's discriminator is the property name alone; the mapping, a fact worth
+    keeping, moves to `x-discriminator-mapping`."""
+    if isinstance(node, list):
+        for value in node:
+            _asyncapi_discriminators(value)
+    elif isinstance(node, dict):
+        found = node.get("discriminator")
+        if isinstance(found, dict):
+            node["discriminator"] = found["propertyName"]
+            if "mapping" in found:
+                node["x-discriminator-mapping"] = found["mapping"]
+        for key, value in node.items():
+            if key not in ("enum", "const", "default", "x-discriminator-mapping"):
+                _asyncapi_discriminators(value)
+
+
 def _message(event: Event, overlay: dict[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = {"name": event.wire}
     summary = overlay["summaries"].get(event.wire)
@@ -401,6 +448,7 @@ def build(
     for event in events:
         if event.dialect == "beta":
             schemas[event.name]["properties"]["type"] = {"type": "string", "const": event.wire}
+    builder.fix_null_defaults(schemas)
     builder.hoist_variants(schemas)
     builder.infer_discriminators(schemas)
     builder.fix_unions(schemas)
@@ -416,6 +464,8 @@ def build(
                     "mapping": {e.wire: REF_PREFIX + e.name for e in members},
                 },
             }
+    openapi_schemas = copy.deepcopy(schemas)
+    _asyncapi_discriminators(schemas)
     upstream_unions = {
         "RealtimeClientEvent": ("ga", "client"),
         "RealtimeServerEvent": ("ga", "server"),
@@ -489,7 +539,7 @@ def build(
             "schemas": {k: schemas[k] for k in sorted(schemas)},
         },
     }
-    http_spec = _http_spec(paths, names, builder, overlay, info)
+    http_spec = _http_spec(paths, names, builder, overlay, info, openapi_schemas)
     return SyncResult(events_spec, http_spec, sorted(builder.repairs))
 
 
@@ -499,19 +549,9 @@ def _http_spec(
     builder: _Builder,
     overlay: dict[str, Any],
     info: dict[str, Any],
+    schemas: dict[str, Any],
 ) -> dict[str, Any]:
-    """HTTP routes; their schemas live in the events document and are referenced."""
-    events_ref = "realtime.asyncapi.yaml#/components/schemas/"
-
-    def relink(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return {"$ref": node["$ref"].replace(REF_PREFIX, events_ref)}
-            return {k: relink(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [relink(v) for v in node]
-        return node
-
+    """HTTP routes, self-contained: the schemas they use are copied in OpenAPI form."""
     out_paths: dict[str, Any] = {}
     for path, item in paths.items():
         cleaned = builder.clean(item, names)
@@ -519,9 +559,10 @@ def _http_spec(
             if isinstance(operation, dict):
                 for response in operation.get("responses", {}).values():
                     response.setdefault("description", "")
-        out_paths[path] = relink(cleaned)
+        out_paths[path] = cleaned
     for path, item in overlay["legacy_paths"].items():
         out_paths.setdefault(path, copy.deepcopy(item))
+    used = _closure(schemas, sorted(set(_refs(out_paths))))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -529,9 +570,10 @@ def _http_spec(
             "version": str(info.get("version", "unknown")),
             "description": (
                 "Signalling, client secrets and call control for the Realtime protocol."
-                " Written by `codegen sync`; schemas live in realtime.asyncapi.yaml."
+                " Written by `codegen sync`; edit codegen/overlay.yaml, not this file."
             ),
         },
         "servers": [{"url": "/v1"}],
         "paths": {k: out_paths[k] for k in sorted(out_paths)},
+        "components": {"schemas": {k: schemas[k] for k in sorted(used)}},
     }

@@ -93,10 +93,12 @@ def test_repairs_of_the_known_upstream_faults() -> None:
     assert "nested them as ConversationItemMessage, told apart by 'role'" in repairs
     schemas = result.events_spec["components"]["schemas"]
     item = schemas["ConversationItem"]
-    assert item["discriminator"]["mapping"]["message"] == (
+    assert item["discriminator"] == "type"
+    assert item["x-discriminator-mapping"]["message"] == (
         "#/components/schemas/ConversationItemMessage"
     )
-    assert set(schemas["ConversationItemMessage"]["discriminator"]["mapping"]) == {
+    assert schemas["ConversationItemMessage"]["discriminator"] == "role"
+    assert set(schemas["ConversationItemMessage"]["x-discriminator-mapping"]) == {
         "system",
         "user",
         "assistant",
