@@ -25,7 +25,7 @@ from typing import Any
 import jinja2
 
 from . import naming, yamlio
-from .paths import ROOT, TEMPLATES
+from .paths import HTTP_SPEC, ROOT, TEMPLATES
 
 REF_PREFIX = "#/components/schemas/"
 MODULE_KIND = {"client": ("client_events", "forbid"), "server": ("server_events", "allow")}
@@ -76,9 +76,10 @@ def _strip_extensions(node: Any) -> Any:
     AsyncAPI discriminator (a name) turned back into OpenAPI's object with its mapping."""
     if isinstance(node, dict) and isinstance(node.get("discriminator"), str):
         node = dict(node)
-        node["discriminator"] = {"propertyName": node["discriminator"]} | (
-            {"mapping": node["x-discriminator-mapping"]} if "x-discriminator-mapping" in node else {}
-        )
+        mapping = node.get("x-discriminator-mapping")
+        node["discriminator"] = {"propertyName": node["discriminator"]}
+        if mapping:
+            node["discriminator"]["mapping"] = mapping
     if isinstance(node, dict):
         return {
             k: (
@@ -94,14 +95,14 @@ def _strip_extensions(node: Any) -> Any:
     return node
 
 
-def _models(schemas: dict[str, Any], root: str, extra: str, output: Path) -> None:
+def _models(schemas: dict[str, Any], roots: list[str], extra: str, output: Path) -> None:
     import datamodel_code_generator as dcg
     from datamodel_code_generator.format import Formatter
 
-    names = _closure(schemas, root)
+    names = sorted({name for root in roots for name in _closure(schemas, root)})
     document = {
         "openapi": "3.1.0",
-        "info": {"title": root, "version": "0"},
+        "info": {"title": "models", "version": "0"},
         "paths": {},
         "components": {"schemas": {n: _strip_extensions(schemas[n]) for n in names}},
     }
@@ -263,12 +264,20 @@ def render_all(spec_path: Path, workdir: Path) -> dict[str, str]:
 
     files["__init__.py"] = renderer.render("package_init.py.jinja2")
     files["_runtime.py"] = renderer.render("runtime.py.jinja2")
+    http = yamlio.load_path(spec_path.with_name(HTTP_SPEC.name))["components"]["schemas"]
+    _models(http, sorted(http), "allow", workdir / "http_models.py")
+    files["http_models.py"] = (
+        renderer.header
+        + '"""Models of the HTTP routes\' bodies: client secrets, calls, legacy sessions."""\n\n'
+        + "from __future__"
+        + (workdir / "http_models.py").read_text().split("\nfrom __future__", 1)[-1]
+    )
     for dialect in naming.DIALECTS:
         modules: dict[str, str] = {}
         for direction in naming.DIRECTIONS:
             module, extra = MODULE_KIND[direction]
             target = workdir / f"{dialect}_{module}.py"
-            _models(schemas, naming.union_name(dialect, direction), extra, target)
+            _models(schemas, [naming.union_name(dialect, direction)], extra, target)
             modules[direction] = target.read_text()
             body = modules[direction].split("\nfrom __future__", 1)[-1]
             mode = "strict: rejects" if extra == "forbid" else "lenient: keeps"
