@@ -1,0 +1,433 @@
+"""The sans-I/O Realtime session: client events and back-end results in, outputs out.
+
+Like h11's connection object: no sockets, no tasks, no clock. The driver feeds it
+parsed client events (`receive`), input audio, back-end results and the current
+time, then drains `take()` for server events to send and work for the back-end.
+Every ordering rule of the protocol lives here, so each is a fast unit test.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from .._generated._runtime import EventValidationError
+from .._generated.ga import ServerBase, parse_client_event
+from .._generated.ga import client_events as c
+from .._generated.ga import server_stub as ev
+from ..audio import b64decode_audio
+from .config import ConfigError, apply_update, default_session, input_format, output_format
+from .conversation import Conversation, ItemError, StoredItem
+from .ids import Ids
+from .outputs import (
+    CancelResponse,
+    ClearOutputAudio,
+    InputAudio,
+    Output,
+    Send,
+    StartResponse,
+    Transcribe,
+)
+from .responses import ResponseRun
+
+MIN_COMMIT_MS = 100
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a back-end can honour; a client event needing more gets an `error`."""
+
+    text_input: bool = True
+    audio_input: bool = True
+    function_calls: bool = True
+    out_of_band: bool = True
+    transcription: bool = False
+    raw_input_audio: bool = False  # back-end wants every appended frame (FastRTC handlers)
+
+
+def _error(code: str, message: str, param: str | None, event_id: str | None) -> BaseModel:
+    return ev.error(
+        error={
+            "type": "invalid_request_error",
+            "code": code,
+            "message": message,
+            "param": param,
+            "event_id": event_id,
+        }
+    )
+
+
+class Session(ServerBase):
+    def __init__(
+        self,
+        *,
+        model: str = "gpt-realtime",
+        now_s: int = 0,
+        ids: Ids | None = None,
+        capabilities: Capabilities | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.ids = ids or Ids()
+        self.capabilities = capabilities or Capabilities()
+        self.config = default_session(self.ids.session(), model, now_s)
+        if config:
+            self.config = apply_update(self.config, {"type": "realtime", **config})
+        self.conversation = Conversation(self.ids.conversation())
+        self.active: ResponseRun | None = None  # the one default-conversation response
+        self.out_of_band: dict[str, ResponseRun] = {}
+        self.buffer = bytearray()
+        self.input_samples = 0  # audio received since the session began
+        self._outputs: deque[Output] = deque()
+        self._started = False
+
+    # -- plumbing -------------------------------------------------------------
+    def emit(self, event: Any) -> None:
+        self._outputs.append(Send(event))
+
+    def take(self) -> list[Output]:
+        """Everything the session asked for since the last call, in order."""
+        out = list(self._outputs)
+        self._outputs.clear()
+        return out
+
+    def start(self) -> None:
+        """The first event of every connection: the full effective session."""
+        if not self._started:
+            self._started = True
+            self.emit(ev.session_created(session=self.config))
+
+    def receive(self, raw: str | bytes | dict[str, Any]) -> None:
+        """One client event off the wire; a refused one is answered with `error`."""
+        try:
+            event = parse_client_event(raw)
+        except EventValidationError as exc:
+            self.emit(_error(exc.code, exc.message, exc.param, exc.event_id))
+            return
+        self.handle(event)
+
+    def _refuse(self, event: Any, code: str, message: str, param: str | None) -> None:
+        self.emit(_error(code, message, param, event.event_id))
+
+    def _unsupported_feature(self, event: Any, what: str) -> None:
+        self._refuse(
+            event,
+            "unsupported_feature",
+            f"This server's back-end does not support {what} ('{event.type}').",
+            None,
+        )
+
+    # -- session --------------------------------------------------------------
+    def on_session_update(self, event: c.SessionUpdateEvent) -> None:
+        update = event.session.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        try:
+            self.config = apply_update(self.config, update)
+        except ConfigError as exc:
+            self._refuse(event, exc.code, exc.message, exc.param)
+            return
+        self.emit(ev.session_updated(session=self.config))
+
+    # -- input audio buffer ---------------------------------------------------
+    def on_input_audio_buffer_append(self, event: c.InputAudioBufferAppendEvent) -> None:
+        try:
+            data = b64decode_audio(event.audio)
+            input_format(self.config).samples_in(len(data))
+        except ValueError as exc:
+            self._refuse(event, "invalid_value", f"Invalid 'audio': {exc}", "audio")
+            return
+        self.append_audio(data)
+
+    def append_audio(self, data: bytes) -> None:
+        """Input audio in the session input format (websocket appends and WebRTC RTP)."""
+        self.buffer.extend(data)
+        self.input_samples += input_format(self.config).samples_in(len(data))
+        if self.capabilities.raw_input_audio:
+            self._outputs.append(InputAudio(data))
+
+    def on_input_audio_buffer_commit(self, event: c.InputAudioBufferCommitEvent) -> None:
+        have = input_format(self.config).duration_ms(len(self.buffer))
+        if have < MIN_COMMIT_MS:
+            self._refuse(
+                event,
+                "input_audio_buffer_commit_empty",
+                f"Error committing input audio buffer: buffer too small. Expected at least"
+                f" {MIN_COMMIT_MS}ms of audio, but buffer only has {have:.2f}ms of audio.",
+                None,
+            )
+            return
+        self.commit()
+
+    def commit(self, item_id: str | None = None) -> str:
+        """Turn the buffer into a user audio item: committed, item added, item done."""
+        item_id = item_id or self.ids.item()
+        audio = bytes(self.buffer)
+        self.buffer.clear()
+        stored = StoredItem(
+            {
+                "id": item_id,
+                "object": "realtime.item",
+                "type": "message",
+                "status": "completed",
+                "role": "user",
+                "content": [{"type": "input_audio", "transcript": None}],
+            },
+            audio={0: bytearray(audio)},
+            audio_format=input_format(self.config),
+        )
+        previous = self.conversation.insert(stored)
+        self.emit(ev.input_audio_buffer_committed(previous_item_id=previous, item_id=item_id))
+        self.emit(ev.conversation_item_added(previous_item_id=previous, item=stored.wire()))
+        self.emit(ev.conversation_item_done(previous_item_id=previous, item=stored.wire()))
+        transcription = self.config["audio"]["input"].get("transcription")
+        if transcription and self.capabilities.transcription:
+            self._outputs.append(Transcribe(item_id, 0, audio, dict(transcription)))
+        return item_id
+
+    def on_input_audio_buffer_clear(self, event: c.InputAudioBufferClearEvent) -> None:
+        self.buffer.clear()
+        self.emit(ev.input_audio_buffer_cleared())
+
+    def on_output_audio_buffer_clear(self, event: c.OutputAudioBufferClearEvent) -> None:
+        response_id = self.active.id if self.active else None
+        self._outputs.append(ClearOutputAudio(response_id))
+
+    # -- conversation items ---------------------------------------------------
+    def on_conversation_item_create(self, event: c.ConversationItemCreateEvent) -> None:
+        data = event.item.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        kind = data["type"]
+        if (
+            kind in ("function_call", "function_call_output")
+            and not self.capabilities.function_calls
+        ):
+            self._unsupported_feature(event, "function calls")
+            return
+        if kind == "message" and not self.capabilities.text_input:
+            self._unsupported_feature(event, "text input")
+            return
+        if kind.startswith("mcp_"):
+            self._unsupported_feature(event, "MCP items")
+            return
+        stored = self._new_item(data)
+        try:
+            previous = self.conversation.insert(stored, event.previous_item_id)
+        except ItemError as exc:
+            self._refuse(event, exc.code, exc.message, exc.param)
+            return
+        self.emit(ev.conversation_item_added(previous_item_id=previous, item=stored.wire()))
+        self.emit(ev.conversation_item_done(previous_item_id=previous, item=stored.wire()))
+
+    def _new_item(self, data: dict[str, Any]) -> StoredItem:
+        data = copy.deepcopy(data)
+        data.setdefault("id", self.ids.item())
+        data["object"] = "realtime.item"
+        data["status"] = "completed"
+        stored = StoredItem(data)
+        for index, part in enumerate(data.get("content") or []):
+            if part.get("type") == "input_audio" and part.get("audio"):
+                stored.audio[index] = bytearray(b64decode_audio(part.pop("audio")))
+                stored.audio_format = input_format(self.config)
+                part.setdefault("transcript", None)
+        return stored
+
+    def on_conversation_item_retrieve(self, event: c.ConversationItemRetrieveEvent) -> None:
+        try:
+            stored = self.conversation.get(event.item_id)
+        except ItemError as exc:
+            self._refuse(event, exc.code, exc.message, exc.param)
+            return
+        self.emit(ev.conversation_item_retrieved(item=stored.wire(with_audio=True)))
+
+    def on_conversation_item_delete(self, event: c.ConversationItemDeleteEvent) -> None:
+        try:
+            self.conversation.delete(event.item_id)
+        except ItemError as exc:
+            self._refuse(event, exc.code, exc.message, exc.param)
+            return
+        self.emit(ev.conversation_item_deleted(item_id=event.item_id))
+
+    def on_conversation_item_truncate(self, event: c.ConversationItemTruncateEvent) -> None:
+        try:
+            self.conversation.truncate(event.item_id, event.content_index, event.audio_end_ms)
+        except ItemError as exc:
+            self._refuse(event, exc.code, exc.message, exc.param)
+            return
+        self.emit(
+            ev.conversation_item_truncated(
+                item_id=event.item_id,
+                content_index=event.content_index,
+                audio_end_ms=event.audio_end_ms,
+            )
+        )
+
+    # -- responses ------------------------------------------------------------
+    def on_response_create(self, event: c.ResponseCreateEvent) -> None:
+        params = (
+            event.response.model_dump(mode="json", exclude_unset=True, by_alias=True)
+            if event.response
+            else {}
+        )
+        out_of_band = params.get("conversation") == "none"
+        if out_of_band and not self.capabilities.out_of_band:
+            self._unsupported_feature(event, "out-of-band responses")
+            return
+        if not out_of_band and self.active is not None:
+            self._refuse(
+                event,
+                "conversation_already_has_active_response",
+                f"Conversation already has an active response in progress: {self.active.id}."
+                " Wait until the response is finished before creating a new one.",
+                None,
+            )
+            return
+        self.create_response(params)
+
+    def create_response(self, params: dict[str, Any] | None = None) -> ResponseRun:
+        """Start a response: response.created now, the back-end is asked to generate."""
+        params = params or {}
+        out_of_band = params.get("conversation") == "none"
+        config = self._response_config(params)
+        run = ResponseRun(
+            self.ids.response(),
+            config=config,
+            ids=self.ids,
+            emit=self.emit,
+            conversation=None if out_of_band else self.conversation,
+            out_format=output_format(self.config),
+        )
+        if out_of_band:
+            self.out_of_band[run.id] = run
+            items = [self._new_item(i).wire() for i in params.get("input") or []]
+        else:
+            self.active = run
+            items = (
+                [self._new_item(i).wire() for i in params["input"]]
+                if "input" in params
+                else self.conversation.snapshot()
+            )
+        run.start()
+        self._outputs.append(StartResponse(run.id, items, config, out_of_band))
+        return run
+
+    def _response_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            key: copy.deepcopy(self.config.get(key))
+            for key in ("instructions", "tools", "tool_choice", "max_output_tokens")
+        }
+        config["output_modalities"] = list(self.config["output_modalities"])
+        config["audio"] = {"output": copy.deepcopy(self.config["audio"]["output"])}
+        config["metadata"] = None
+        for key, value in params.items():
+            if key == "audio":
+                config["audio"]["output"].update(value.get("output", {}))
+            elif key not in ("conversation", "input"):
+                config[key] = copy.deepcopy(value)
+        return config
+
+    def on_response_cancel(self, event: c.ResponseCancelEvent) -> None:
+        run = self._run(event.response_id) if event.response_id else self.active
+        if run is None or run.done:
+            self._refuse(
+                event,
+                "response_cancel_not_active",
+                "Cancellation failed: no active response found.",
+                None,
+            )
+            return
+        self.cancel(run.id, "client_cancelled")
+
+    def cancel(self, response_id: str, reason: str) -> None:
+        run = self._run(response_id)
+        if run is None or run.done:
+            return
+        self._outputs.append(CancelResponse(run.id))
+        run.finish("cancelled", {"type": "cancelled", "reason": reason})
+        self._forget(run)
+
+    def _run(self, response_id: str | None) -> ResponseRun | None:
+        if response_id is None:
+            return None
+        if self.active is not None and self.active.id == response_id:
+            return self.active
+        return self.out_of_band.get(response_id)
+
+    def _forget(self, run: ResponseRun) -> None:
+        if self.active is run:
+            self.active = None
+        self.out_of_band.pop(run.id, None)
+
+    # -- back-end results (the driver calls these) -----------------------------
+    def response_text(self, response_id: str, delta: str) -> None:
+        run = self._run(response_id)
+        if run is not None:
+            run.text(delta)
+
+    def response_transcript(self, response_id: str, delta: str) -> None:
+        run = self._run(response_id)
+        if run is not None:
+            run.transcript(delta)
+
+    def response_audio(self, response_id: str, data: bytes) -> None:
+        """Response audio already in the session's output format."""
+        run = self._run(response_id)
+        if run is not None:
+            run.audio(data)
+
+    def response_function_call(
+        self, response_id: str, name: str, arguments: str, call_id: str | None = None
+    ) -> str | None:
+        run = self._run(response_id)
+        return run.function_call(name, arguments, call_id) if run is not None else None
+
+    def response_finished(self, response_id: str) -> None:
+        run = self._run(response_id)
+        if run is not None:
+            run.finish("completed")
+            self._forget(run)
+
+    def response_failed(self, response_id: str, message: str) -> None:
+        """The back-end raised: the response ends `failed`, the session goes on."""
+        run = self._run(response_id)
+        if run is not None:
+            run.finish(
+                "failed",
+                {
+                    "type": "failed",
+                    "error": {"type": "server_error", "code": "backend_error", "message": message},
+                },
+            )
+            self._forget(run)
+
+    def transcription_delta(self, item_id: str, content_index: int, delta: str) -> None:
+        if item_id in self.conversation:
+            self.emit(
+                ev.conversation_item_input_audio_transcription_delta(
+                    item_id=item_id, content_index=content_index, delta=delta
+                )
+            )
+
+    def transcription_completed(self, item_id: str, content_index: int, transcript: str) -> None:
+        if item_id not in self.conversation:
+            return
+        part = self.conversation.get(item_id).data["content"][content_index]
+        part["transcript"] = transcript
+        self.emit(
+            ev.conversation_item_input_audio_transcription_completed(
+                item_id=item_id,
+                content_index=content_index,
+                transcript=transcript,
+                usage={"type": "duration", "seconds": 0},
+            )
+        )
+
+    def transcription_failed(self, item_id: str, content_index: int, message: str) -> None:
+        if item_id in self.conversation:
+            self.emit(
+                ev.conversation_item_input_audio_transcription_failed(
+                    item_id=item_id,
+                    content_index=content_index,
+                    error={"type": "transcription_error", "code": "failed", "message": message},
+                )
+            )
