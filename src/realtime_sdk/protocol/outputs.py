@@ -27,6 +27,7 @@ class StartResponse:
     items: list[dict[str, Any]]
     config: dict[str, Any]
     out_of_band: bool = False
+    audio: dict[str, bytes] = field(default_factory=dict)  # user audio by item id
 
 
 @dataclass(frozen=True)

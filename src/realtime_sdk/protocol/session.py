@@ -299,16 +299,19 @@ class Session(ServerBase):
         )
         if out_of_band:
             self.out_of_band[run.id] = run
-            items = [self._new_item(i).wire() for i in params.get("input") or []]
         else:
             self.active = run
-            items = (
-                [self._new_item(i).wire() for i in params["input"]]
-                if "input" in params
-                else self.conversation.snapshot()
-            )
+        if "input" in params or out_of_band:
+            stored = [self._new_item(i) for i in params.get("input") or []]
+        else:
+            stored = self.conversation.items()
+        audio = {
+            s.id: bytes(s.audio[0]) for s in stored if s.data.get("role") == "user" and 0 in s.audio
+        }
         run.start()
-        self._outputs.append(StartResponse(run.id, items, config, out_of_band))
+        self._outputs.append(
+            StartResponse(run.id, [s.wire() for s in stored], config, out_of_band, audio)
+        )
         return run
 
     def _response_config(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Back-ends: what generates responses. Native responders and the FastRTC adapter."""

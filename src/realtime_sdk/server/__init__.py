@@ -1,0 +1,1 @@
+"""The server: the asyncio driver and (later) the ASGI app and routes."""

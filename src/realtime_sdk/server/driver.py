@@ -1,0 +1,192 @@
+"""The asyncio driver: transport <-> sans-I/O Session <-> back-end.
+
+One reader (client frames into the session), one writer (a bounded queue of
+outgoing frames, so a slow client slows the producers instead of growing memory),
+and one task per response or transcription in flight. When either side goes away
+every task is cancelled and awaited; nothing outlives the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from .._generated._runtime import to_json
+from ..audio import WireEncoder, to_mono_int16
+from ..backends.base import (
+    AudioChunk,
+    FunctionCall,
+    Responder,
+    ResponseRequest,
+    TextDelta,
+    Transcriber,
+    TranscriptDelta,
+    TranscriptionRequest,
+)
+from ..protocol.config import input_format, output_format
+from ..protocol.outputs import (
+    CancelResponse,
+    ClearOutputAudio,
+    InputAudio,
+    Output,
+    Send,
+    StartResponse,
+    Transcribe,
+)
+from ..protocol.session import Session
+from .channel import EventChannel
+
+log = logging.getLogger("realtime_sdk.session")
+_CLOSE = object()
+
+
+class SessionDriver:
+    def __init__(
+        self,
+        channel: EventChannel,
+        session: Session,
+        backend: Responder,
+        *,
+        queue_size: int = 256,
+    ) -> None:
+        self.channel = channel
+        self.session = session
+        self.backend = backend
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Session calls never await, so they cannot interleave; acting on the outputs does
+        # (a full queue), so flushes take turns to keep events in the order made.
+        self._flush_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write(), name="realtime-writer")
+        try:
+            self.session.start()
+            await self._flush()
+            while True:
+                raw = await self.channel.recv()
+                if raw is None:
+                    break
+                self.session.receive(raw)
+                await self._flush()
+        finally:
+            await self._shutdown(writer)
+
+    async def _shutdown(self, writer: asyncio.Task[None]) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        close = getattr(self.backend, "close_session", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close(self.session.config["id"])
+        log.info("session %s ended", self.session.config["id"])
+
+    async def _write(self) -> None:
+        while True:
+            frame = await self._queue.get()
+            if frame is _CLOSE:
+                await self.channel.close()
+                return
+            try:
+                await self.channel.send(frame)
+            except ConnectionError:
+                return
+
+    async def _flush(self) -> None:
+        """Act on everything the session asked for, in order."""
+        async with self._flush_lock:
+            for out in self.session.take():
+                await self._act(out)
+
+    async def _act(self, out: Output) -> None:
+        if isinstance(out, Send):
+            await self._queue.put(to_json(out.event))
+        elif isinstance(out, StartResponse):
+            self._spawn(out.response_id, self._respond(out))
+        elif isinstance(out, CancelResponse):
+            task = self._tasks.pop(out.response_id, None)
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        elif isinstance(out, Transcribe):
+            self._spawn(f"transcribe:{out.item_id}", self._transcribe(out))
+        elif isinstance(out, InputAudio):
+            receive = getattr(self.backend, "receive_audio", None)
+            if receive is not None:
+                await receive(out.audio)
+        elif isinstance(out, ClearOutputAudio):
+            pass  # websocket: the client plays and clears its own audio
+
+    def _spawn(self, key: str, work: Any) -> None:
+        task = asyncio.create_task(work, name=f"realtime-{key}")
+        self._tasks[key] = task
+        task.add_done_callback(lambda done: self._forget(key, done))
+
+    def _forget(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+
+    async def _respond(self, start: StartResponse) -> None:
+        response_id = start.response_id
+        session = self.session
+        request = ResponseRequest(
+            response_id=response_id,
+            items=start.items,
+            config=start.config,
+            session=session.config,
+            out_of_band=start.out_of_band,
+            audio=start.audio,
+            audio_format=input_format(session.config),
+        )
+        out_format = output_format(session.config)
+        encoder: WireEncoder | None = None
+        try:
+            async for piece in self.backend.respond(request):
+                if isinstance(piece, AudioChunk):
+                    if encoder is None or encoder.rate != piece.rate:
+                        encoder = WireEncoder(piece.rate, out_format)
+                    samples = to_mono_int16(piece.samples)
+                    session.response_audio(response_id, encoder.process(samples))
+                elif isinstance(piece, TextDelta):
+                    session.response_text(response_id, piece.text)
+                elif isinstance(piece, TranscriptDelta):
+                    session.response_transcript(response_id, piece.text)
+                elif isinstance(piece, FunctionCall):
+                    session.response_function_call(
+                        response_id, piece.name, piece.arguments, piece.call_id
+                    )
+                await self._flush()
+            if encoder is not None:
+                session.response_audio(response_id, encoder.flush())
+            session.response_finished(response_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("back-end failed in response %s", response_id)
+            session.response_failed(response_id, f"{type(exc).__name__}: {exc}")
+        await self._flush()
+
+    async def _transcribe(self, job: Transcribe) -> None:
+        if not isinstance(self.backend, Transcriber):
+            return
+        request = TranscriptionRequest(
+            job.item_id, job.content_index, job.audio, input_format(self.session.config), job.config
+        )
+        parts: list[str] = []
+        try:
+            async for delta in self.backend.transcribe(request):
+                parts.append(delta)
+                self.session.transcription_delta(job.item_id, job.content_index, delta)
+                await self._flush()
+            self.session.transcription_completed(job.item_id, job.content_index, "".join(parts))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.session.transcription_failed(job.item_id, job.content_index, str(exc))
+        await self._flush()

@@ -1,0 +1,211 @@
+"""The asyncio driver with the echo back-end over an in-process channel."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import numpy as np
+
+from realtime_sdk.backends.base import ResponsePiece, ResponseRequest, TextDelta
+from realtime_sdk.backends.echo import EchoBackend
+from realtime_sdk.protocol.ids import Ids
+from realtime_sdk.protocol.session import Capabilities, Session
+from realtime_sdk.server.channel import MemoryChannel
+from realtime_sdk.server.driver import SessionDriver
+
+
+class Client:
+    def __init__(self, channel: MemoryChannel) -> None:
+        self.channel = channel
+        self.seen: list[dict[str, Any]] = []
+
+    async def send(self, event: dict[str, Any]) -> None:
+        await self.channel.send(json.dumps(event))
+
+    async def until(self, kind: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Events received up to and including the first of type `kind`."""
+        got: list[dict[str, Any]] = []
+        while True:
+            frame = await asyncio.wait_for(self.channel.recv(), timeout)
+            assert frame is not None, f"closed before {kind}"
+            event = json.loads(frame)
+            got.append(event)
+            self.seen.append(event)
+            if event["type"] == kind:
+                return got
+
+
+def run(backend: Any, script: Callable[[Client], Awaitable[None]], **session: Any) -> None:
+    async def main() -> None:
+        client_end, server_end = MemoryChannel.pair(64)
+        driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend)
+        task = asyncio.create_task(driver.run())
+        client = Client(client_end)
+        await client.until("session.created")
+        try:
+            await script(client)
+        finally:
+            await client_end.close()
+            await asyncio.wait_for(task, 5)
+        leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert leftovers == [], leftovers
+
+    asyncio.run(main())
+
+
+def user_text(text: str) -> dict[str, Any]:
+    return {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        },
+    }
+
+
+def test_text_turn_echoes_text() -> None:
+    async def script(client: Client) -> None:
+        text_only = {"type": "realtime", "output_modalities": ["text"]}
+        await client.send({"type": "session.update", "session": text_only})
+        await client.until("session.updated")
+        await client.send(user_text("hello there"))
+        await client.until("conversation.item.done")
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+        assert text == "hello there"
+        assert events[-1]["response"]["status"] == "completed"
+
+    run(EchoBackend(), script)
+
+
+def test_text_turn_in_audio_mode_gives_audio_and_transcript() -> None:
+    async def script(client: Client) -> None:
+        await client.send(user_text("one two three"))
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        transcript = [e for e in events if e["type"] == "response.output_audio_transcript.done"]
+        assert transcript[0]["transcript"] == "one two three"
+        audio = b"".join(
+            base64.b64decode(e["delta"])
+            for e in events
+            if e["type"] == "response.output_audio.delta"
+        )
+        ms = len(audio) // 2 * 1000 // 24000
+        assert abs(ms - 3 * 200) <= 30  # a 200 ms tone slot per word
+
+    run(EchoBackend(), script)
+
+
+def test_audio_turn_is_answered_with_the_same_audio() -> None:
+    async def script(client: Client) -> None:
+        t = np.arange(24000 * 400 // 1000) / 24000
+        voice = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+        for start in range(0, len(voice), 480):
+            chunk = voice[start : start + 480].tobytes()
+            await client.send({"type": "input_audio_buffer.append",
+                               "audio": base64.b64encode(chunk).decode()})  # fmt: skip
+        await client.send({"type": "input_audio_buffer.commit"})
+        await client.until("conversation.item.done")
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        back = np.frombuffer(
+            b"".join(
+                base64.b64decode(e["delta"])
+                for e in events
+                if e["type"] == "response.output_audio.delta"
+            ),  # fmt: skip
+            dtype=np.int16,
+        )
+        assert len(back) == len(voice)
+        assert np.array_equal(back, voice)
+
+    run(EchoBackend(), script, config={"audio": {"input": {"turn_detection": None}}})
+
+
+def test_function_call_round_trip_through_the_echo_backend() -> None:
+    async def script(client: Client) -> None:
+        tool = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+        await client.send({"type": "session.update", "session": {"type": "realtime",
+                           "output_modalities": ["text"], "tools": [tool]}})  # fmt: skip
+        await client.send(user_text('call get_weather {"city": "Oslo"}'))
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        [done] = [e for e in events if e["type"] == "response.function_call_arguments.done"]
+        assert done["name"] == "get_weather" and json.loads(done["arguments"]) == {"city": "Oslo"}
+        output = {"type": "function_call_output", "call_id": done["call_id"], "output": "sunny"}
+        await client.send({"type": "conversation.item.create", "item": output})
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+        assert text == "sunny"
+
+    run(EchoBackend(), script)
+
+
+class Slow:
+    """Streams a word every 20 ms until cancelled; records that it was."""
+
+    capabilities = Capabilities()
+
+    def __init__(self) -> None:
+        self.cancelled = asyncio.Event()
+
+    async def respond(self, request: ResponseRequest) -> AsyncIterator[ResponsePiece]:
+        try:
+            for index in range(10_000):
+                yield TextDelta(f"w{index} ")
+                await asyncio.sleep(0.02)
+        finally:
+            self.cancelled.set()
+
+
+def test_cancel_mid_stream_stops_the_backend() -> None:
+    backend = Slow()
+
+    async def script(client: Client) -> None:
+        await client.send({"type": "response.create"})
+        await client.until("response.output_audio_transcript.delta")
+        await client.send({"type": "response.cancel"})
+        events = await client.until("response.done")
+        assert events[-1]["response"]["status"] == "cancelled"
+        await asyncio.wait_for(backend.cancelled.wait(), 2)
+
+    run(backend, script)
+
+
+class Broken:
+    capabilities = Capabilities()
+
+    async def respond(self, request: ResponseRequest) -> AsyncIterator[ResponsePiece]:
+        yield TextDelta("about to ")
+        raise RuntimeError("model exploded")
+
+
+def test_backend_that_raises_fails_the_response_and_the_session_goes_on() -> None:
+    async def script(client: Client) -> None:
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        details = events[-1]["response"]["status_details"]
+        assert events[-1]["response"]["status"] == "failed"
+        assert "model exploded" in details["error"]["message"]
+        await client.send({"type": "input_audio_buffer.clear"})
+        await client.until("input_audio_buffer.cleared")
+
+    run(Broken(), script)
+
+
+def test_client_leaving_mid_response_leaves_no_task_behind() -> None:
+    backend = Slow()
+
+    async def script(client: Client) -> None:
+        await client.send({"type": "response.create"})
+        await client.until("response.output_audio_transcript.delta")
+
+    run(backend, script)  # `run` asserts no task is left
+    assert backend.cancelled.is_set()
