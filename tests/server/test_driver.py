@@ -114,14 +114,8 @@ def test_audio_turn_is_answered_with_the_same_audio() -> None:
         await client.until("conversation.item.done")
         await client.send({"type": "response.create"})
         events = await client.until("response.done")
-        back = np.frombuffer(
-            b"".join(
-                base64.b64decode(e["delta"])
-                for e in events
-                if e["type"] == "response.output_audio.delta"
-            ),  # fmt: skip
-            dtype=np.int16,
-        )
+        deltas = [e["delta"] for e in events if e["type"] == "response.output_audio.delta"]
+        back = np.frombuffer(b"".join(base64.b64decode(d) for d in deltas), dtype=np.int16)
         assert len(back) == len(voice)
         assert np.array_equal(back, voice)
 
