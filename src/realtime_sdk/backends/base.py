@@ -105,3 +105,79 @@ class Transcriber(Protocol):
     """Optional: turns committed user audio into text, streamed."""
 
     def transcribe(self, request: TranscriptionRequest) -> AsyncIterator[str]: ...
+
+
+# -- back-ends that decide their own turns (FastRTC handlers) --------------------
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The back-end heard the user start talking (ReplyOnPause's talking signal)."""
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    """The user paused; the audio so far becomes a user item."""
+
+
+@dataclass(frozen=True)
+class ResponseStarted:
+    """The back-end began a reply of its own accord; pieces follow, then ResponseEnded."""
+
+
+@dataclass(frozen=True)
+class ResponseEnded:
+    pass
+
+
+@dataclass(frozen=True)
+class UserTranscript:
+    """What the back-end understood the user to say, for the last user item."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RawServerEvent:
+    """A server event the back-end wants sent as it is (a JSON-shaped dict)."""
+
+    event: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CloseSession:
+    """The back-end ends the session (FastRTC's CloseStream)."""
+
+    reason: str = ""
+
+
+TurnEvent = (
+    SpeechStarted
+    | SpeechStopped
+    | ResponseStarted
+    | ResponseEnded
+    | UserTranscript
+    | RawServerEvent
+    | CloseSession
+    | ResponsePiece
+)
+
+
+@runtime_checkable
+class TurnTakingBackend(Protocol):
+    """A back-end fed all input audio that decides itself when to speak.
+
+    The driver forwards every input frame (`receive_audio`, wire bytes in the session's
+    input format) and turns what `events()` yields into protocol events. `start` and
+    `stop` are always called, once each.
+    """
+
+    capabilities: Capabilities
+
+    async def start(self, session: Mapping[str, Any]) -> None: ...
+
+    async def receive_audio(self, audio: bytes, audio_format: AudioFormat) -> None: ...
+
+    def events(self) -> AsyncIterator[TurnEvent]: ...
+
+    async def stop(self) -> None: ...

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .._generated._runtime import EventValidationError
-from .._generated.ga import ServerBase, parse_client_event
+from .._generated._runtime import EventValidationError, UnknownServerEvent
+from .._generated.ga import ServerBase, parse_client_event, parse_server_event
 from .._generated.ga import client_events as c
 from .._generated.ga import server_stub as ev
 from ..audio import b64decode_audio
@@ -47,6 +47,7 @@ class Capabilities:
     out_of_band: bool = True
     transcription: bool = False
     raw_input_audio: bool = False  # back-end wants every appended frame (FastRTC handlers)
+    client_responses: bool = True  # answers response.create (a FastRTC handler does not)
 
 
 def _error(code: str, message: str, param: str | None, event_id: str | None) -> BaseModel:
@@ -270,6 +271,9 @@ class Session(ServerBase):
             else {}
         )
         out_of_band = params.get("conversation") == "none"
+        if not self.capabilities.client_responses:
+            self._unsupported_feature(event, "responses on request; it answers the turns it hears")
+            return
         if out_of_band and not self.capabilities.out_of_band:
             self._unsupported_feature(event, "out-of-band responses")
             return
@@ -360,6 +364,61 @@ class Session(ServerBase):
         if self.active is run:
             self.active = None
         self.out_of_band.pop(run.id, None)
+
+    # -- turns a back-end takes itself (FastRTC handlers) -------------------------
+    def backend_speech_started(self) -> str:
+        """The back-end heard speech: speech_started now (barge-in if asked for); the
+        returned item id is the one the user item will get."""
+        item_id = self.ids.item()
+        detection = self.config["audio"]["input"].get("turn_detection") or {}
+        if self.active is not None and detection.get("interrupt_response", True):
+            self.cancel(self.active.id, "turn_detected")
+            self._outputs.append(ClearOutputAudio(None))
+        self.emit(
+            ev.input_audio_buffer_speech_started(audio_start_ms=self.input_ms, item_id=item_id)
+        )
+        return item_id
+
+    def backend_speech_stopped(self, item_id: str | None = None) -> str:
+        """The back-end heard the user pause: speech_stopped, then the buffer is committed."""
+        item_id = item_id or self.ids.item()
+        self.emit(ev.input_audio_buffer_speech_stopped(audio_end_ms=self.input_ms, item_id=item_id))
+        return self.commit(item_id)
+
+    def begin_response(self) -> str:
+        """A response the back-end starts of its own accord (no StartResponse is sent)."""
+        if self.active is not None:
+            self.response_finished(self.active.id)
+        run = ResponseRun(
+            self.ids.response(),
+            config=self._response_config({}),
+            ids=self.ids,
+            emit=self.emit,
+            conversation=self.conversation,
+            out_format=output_format(self.config),
+        )
+        self.active = run
+        run.start()
+        return run.id
+
+    def last_user_item(self) -> str | None:
+        for item in reversed(self.conversation.items()):
+            if item.data.get("role") == "user":
+                return item.id
+        return None
+
+    def send_raw(self, event: dict[str, Any]) -> None:
+        """A server event a back-end built itself; it gets an event_id and is checked."""
+        data = {"event_id": self.ids.event(), **event}
+        parsed = parse_server_event(data)
+        if isinstance(parsed, UnknownServerEvent) and parsed.problem is not None:
+            raise ValueError(f"not a valid server event: {parsed.problem}")
+        self.emit(parsed)
+
+    @property
+    def input_ms(self) -> int:
+        """Input audio received since the session began, in ms (from samples, not a clock)."""
+        return input_format(self.config).ms_for_samples(self.input_samples)
 
     # -- back-end results (the driver calls these) -----------------------------
     def response_text(self, response_id: str, delta: str) -> None:

@@ -7,6 +7,7 @@ h11's tests wire two connections together: real code on both sides, no sockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Protocol
 
 
@@ -46,6 +47,9 @@ class MemoryChannel:
         await self._outbox.put(text)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Tell the peer, and wake our own reader, that this end is done."""
         if not self.closed:
             self.closed = True
-            self._outbox.put_nowait(None)
+            for queue in (self._outbox, self._inbox):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(None)

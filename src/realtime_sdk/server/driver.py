@@ -17,13 +17,22 @@ from .._generated._runtime import to_json
 from ..audio import WireEncoder, to_mono_int16
 from ..backends.base import (
     AudioChunk,
+    CloseSession,
     FunctionCall,
+    RawServerEvent,
     Responder,
+    ResponseEnded,
+    ResponsePiece,
     ResponseRequest,
+    ResponseStarted,
+    SpeechStarted,
+    SpeechStopped,
     TextDelta,
     Transcriber,
     TranscriptDelta,
     TranscriptionRequest,
+    TurnTakingBackend,
+    UserTranscript,
 )
 from ..protocol.config import input_format, output_format
 from ..protocol.outputs import (
@@ -42,12 +51,41 @@ log = logging.getLogger("realtime_sdk.session")
 _CLOSE = object()
 
 
+class _Pieces:
+    """Applies one response's pieces to the session, converting audio on the way."""
+
+    def __init__(self, session: Session, response_id: str) -> None:
+        self.session = session
+        self.response_id = response_id
+        self.encoder: WireEncoder | None = None
+
+    def apply(self, piece: ResponsePiece) -> None:
+        session, response_id = self.session, self.response_id
+        if isinstance(piece, AudioChunk):
+            if self.encoder is None or self.encoder.rate != piece.rate:
+                self.finish_audio()
+                self.encoder = WireEncoder(piece.rate, output_format(session.config))
+            session.response_audio(response_id, self.encoder.process(to_mono_int16(piece.samples)))
+        elif isinstance(piece, TextDelta):
+            session.response_text(response_id, piece.text)
+        elif isinstance(piece, TranscriptDelta):
+            session.response_transcript(response_id, piece.text)
+        elif isinstance(piece, FunctionCall):
+            session.response_function_call(response_id, piece.name, piece.arguments, piece.call_id)
+
+    def finish_audio(self) -> None:
+        """The resampler holds back ~25 ms; without this the end of the reply is lost."""
+        if self.encoder is not None:
+            self.session.response_audio(self.response_id, self.encoder.flush())
+            self.encoder = None
+
+
 class SessionDriver:
     def __init__(
         self,
         channel: EventChannel,
         session: Session,
-        backend: Responder,
+        backend: Responder | TurnTakingBackend,
         *,
         queue_size: int = 256,
     ) -> None:
@@ -62,9 +100,13 @@ class SessionDriver:
 
     async def run(self) -> None:
         writer = asyncio.create_task(self._write(), name="realtime-writer")
+        turns = self.backend if isinstance(self.backend, TurnTakingBackend) else None
         try:
             self.session.start()
             await self._flush()
+            if turns is not None:
+                await turns.start(self.session.config)
+                self._spawn("turns", self._pump(turns))
             while True:
                 raw = await self.channel.recv()
                 if raw is None:
@@ -73,6 +115,46 @@ class SessionDriver:
                 await self._flush()
         finally:
             await self._shutdown(writer)
+            if turns is not None:
+                with contextlib.suppress(Exception):
+                    await turns.stop()
+
+    async def _pump(self, backend: TurnTakingBackend) -> None:
+        """Turn what a turn-taking back-end yields into protocol events."""
+        session = self.session
+        speech_item: str | None = None
+        pieces: _Pieces | None = None
+        async for event in backend.events():
+            if isinstance(event, SpeechStarted):
+                speech_item = session.backend_speech_started()
+            elif isinstance(event, SpeechStopped):
+                session.backend_speech_stopped(speech_item)
+                speech_item = None
+            elif isinstance(event, ResponseStarted):
+                pieces = _Pieces(session, session.begin_response())
+            elif isinstance(event, ResponseEnded):
+                if pieces is not None:
+                    pieces.finish_audio()
+                    session.response_finished(pieces.response_id)
+                pieces = None
+            elif isinstance(event, UserTranscript):
+                item_id = session.last_user_item()
+                if item_id is not None:
+                    session.transcription_completed(item_id, 0, event.text)
+            elif isinstance(event, RawServerEvent):
+                try:
+                    session.send_raw(dict(event.event))
+                except ValueError:
+                    log.warning("back-end sent an invalid server event: %s", event.event)
+            elif isinstance(event, CloseSession):
+                await self._flush()
+                await self._queue.put(_CLOSE)
+                return
+            else:
+                if pieces is None or session.active is None:
+                    pieces = _Pieces(session, session.begin_response())
+                pieces.apply(event)
+            await self._flush()
 
     async def _shutdown(self, writer: asyncio.Task[None]) -> None:
         tasks = list(self._tasks.values())
@@ -117,9 +199,8 @@ class SessionDriver:
         elif isinstance(out, Transcribe):
             self._spawn(f"transcribe:{out.item_id}", self._transcribe(out))
         elif isinstance(out, InputAudio):
-            receive = getattr(self.backend, "receive_audio", None)
-            if receive is not None:
-                await receive(out.audio)
+            if isinstance(self.backend, TurnTakingBackend):
+                await self.backend.receive_audio(out.audio, input_format(self.session.config))
         elif isinstance(out, ClearOutputAudio):
             pass  # websocket: the client plays and clears its own audio
 
@@ -144,26 +225,16 @@ class SessionDriver:
             audio=start.audio,
             audio_format=input_format(session.config),
         )
-        out_format = output_format(session.config)
-        encoder: WireEncoder | None = None
+        pieces = _Pieces(session, response_id)
+        if not isinstance(self.backend, Responder):
+            session.response_failed(response_id, "This back-end only answers turns it detects.")
+            await self._flush()
+            return
         try:
             async for piece in self.backend.respond(request):
-                if isinstance(piece, AudioChunk):
-                    if encoder is None or encoder.rate != piece.rate:
-                        encoder = WireEncoder(piece.rate, out_format)
-                    samples = to_mono_int16(piece.samples)
-                    session.response_audio(response_id, encoder.process(samples))
-                elif isinstance(piece, TextDelta):
-                    session.response_text(response_id, piece.text)
-                elif isinstance(piece, TranscriptDelta):
-                    session.response_transcript(response_id, piece.text)
-                elif isinstance(piece, FunctionCall):
-                    session.response_function_call(
-                        response_id, piece.name, piece.arguments, piece.call_id
-                    )
+                pieces.apply(piece)
                 await self._flush()
-            if encoder is not None:
-                session.response_audio(response_id, encoder.flush())
+            pieces.finish_audio()
             session.response_finished(response_id)
         except asyncio.CancelledError:
             raise
