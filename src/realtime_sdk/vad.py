@@ -94,8 +94,9 @@ class SileroSpeechModel:
     """Silero v6 speech probability per 32 ms frame of 16 kHz audio; one per session.
 
     Not thread-safe (it is recurrent state): feed it from one thread at a time. One instance costs
-    about 1.4 ms to build and 2.5 MB (each ggml context holds its own copy of the weights; pysilero
-    offers no way to share them or to save and restore the recurrent state).
+    about 1.5 ms to build and 3 MiB once it has run (each ggml context loads its own copy of the
+    weights and compute buffers; pysilero offers no way to share them, nor to save and restore the
+    recurrent state so that one context could serve several streams). bench/bench_vad.py measures.
     """
 
     sample_rate: Final = SILERO_SAMPLE_RATE
@@ -230,17 +231,19 @@ def _pad(spans: list[AudioChunk], pad: int, n_samples: int) -> list[AudioChunk]:
 
 
 def _mono_float32(samples: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    """FastRTC hands 1-D or (channels, n) arrays of int16 or float32 in -1..1."""
+    """FastRTC hands (n,) or (channels, n) arrays of int16, or of floats in -1..1."""
     audio = np.squeeze(samples)
-    if audio.ndim == 2:
-        audio = audio.mean(axis=0)
-    if audio.ndim != 1:
-        raise ValueError(f"expected mono audio, got shape {samples.shape}")
     if audio.dtype == np.int16:
-        return audio.astype(np.float32) / np.float32(32768.0)
-    if np.issubdtype(audio.dtype, np.floating):
-        return audio.astype(np.float32)
-    raise TypeError(f"expected int16 or float audio, got {audio.dtype}")
+        floats = audio.astype(np.float32) / np.float32(32768.0)
+    elif np.issubdtype(audio.dtype, np.floating):
+        floats = audio.astype(np.float32)
+    else:
+        raise TypeError(f"expected int16 or float audio, got {audio.dtype}")
+    if floats.ndim == 2:  # channels are the short axis, whichever way round they come
+        floats = floats.mean(axis=int(np.argmin(floats.shape)), dtype=np.float32)
+    if floats.ndim != 1:
+        raise ValueError(f"expected mono or multichannel audio, got shape {samples.shape}")
+    return floats
 
 
 class LocalPauseDetectionModel:

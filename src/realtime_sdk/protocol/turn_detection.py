@@ -16,9 +16,9 @@ Rules, applied once per model frame (the way Silero's own streaming utility, ``V
   so a voice hovering near the threshold does not flap.
 - **Stop**: speech stops at the end of the frame by which the silence has lasted
   ``silence_duration_ms``. ``speech_end_ms`` is where the silence began (the end of the last speech
-  frame). ``audio_end_ms`` is ``speech_end_ms + silence_duration_ms``: the service documents
-  ``speech_stopped.audio_end_ms`` as "the end of audio sent to the model, and thus includes the
-  silence duration".
+  frame). ``audio_end_ms`` is ``speech_end_ms + silence_duration_ms``, because the service documents
+  ``speech_stopped.audio_end_ms`` as the end of the audio sent to the model, which "includes the
+  min_silence_duration_ms configured in the Session".
 - **Commit**: a stop (and an idle timeout) commits the buffer, so the next buffer starts at its
   ``audio_end_ms``; a client's ``input_audio_buffer.clear`` or ``commit`` is `ServerVad.reset`.
 - **Idle timeout** (``idle_timeout_ms``, server_vad only): the session arms it with
@@ -145,6 +145,8 @@ class VadConfig:
     """The settings of one turn_detection object, defaults as the service sends them.
 
     ``eagerness`` is None for server_vad and set for semantic_vad (see `VadConfig.semantic`).
+    ``create_response`` and ``interrupt_response`` are carried for the session, which acts on the
+    events; the detector itself does not read them.
     """
 
     threshold: float = 0.5
@@ -228,6 +230,9 @@ class VadConfig:
         )
 
 
+_SERVER_VAD: Final = VadConfig()
+
+
 def _number(obj: Mapping[str, Any], name: str, default: float) -> float:
     value = obj.get(name)
     if value is None:
@@ -253,7 +258,7 @@ class ServerVad:
     so milliseconds stay right when it is turned back on, but the model is not run.
     """
 
-    def __init__(self, model: SpeechModel, config: VadConfig | None = None) -> None:
+    def __init__(self, model: SpeechModel, config: VadConfig | None = _SERVER_VAD) -> None:
         if model.sample_rate <= 0 or model.frame_samples <= 0:
             raise ValueError("the speech model needs a positive sample_rate and frame_samples")
         self._model = model
