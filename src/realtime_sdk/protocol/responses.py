@@ -62,11 +62,17 @@ class ResponseRun:
         self._open: _OpenItem | None = None
         self._input_tokens = input_tokens
         self._output_text = 0
-        self._output_audio_ms = 0
+        self._output_audio_ms = 0  # of the open audio part
+        self._output_audio_ms_all = 0  # of the closed ones
 
     @property
     def audio_mode(self) -> bool:
         return "audio" in self.config.get("output_modalities", ["audio"])
+
+    @property
+    def audio_ms_total(self) -> int:
+        """Milliseconds of audio this response produced."""
+        return self._output_audio_ms_all + self._output_audio_ms
 
     @property
     def done(self) -> bool:
@@ -99,7 +105,7 @@ class ResponseRun:
         }
 
     def _usage(self) -> dict[str, Any]:
-        audio_tokens = math.ceil(self._output_audio_ms / 50)
+        audio_tokens = math.ceil(self.audio_ms_total / 50)
         output = self._output_text + audio_tokens
         return {
             "total_tokens": self._input_tokens + output,
@@ -195,6 +201,8 @@ class ResponseRun:
             part = {"type": "text", "text": text}
         self.emit(ev.response_content_part_done(part=part, **ids))
         item.part = "closed"
+        self._output_audio_ms_all += self._output_audio_ms
+        self._output_audio_ms = 0
 
     def _close_item(self, status: str = "completed") -> None:
         item = self._open

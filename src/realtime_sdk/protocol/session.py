@@ -19,7 +19,7 @@ from .._generated._runtime import EventValidationError, UnknownServerEvent
 from .._generated.ga import ServerBase, parse_client_event, parse_server_event
 from .._generated.ga import client_events as c
 from .._generated.ga import server_stub as ev
-from ..audio import b64decode_audio
+from ..audio import WireDecoder, b64decode_audio
 from .config import ConfigError, apply_update, default_session, input_format, output_format
 from .conversation import Conversation, ItemError, StoredItem
 from .ids import Ids
@@ -33,6 +33,16 @@ from .outputs import (
     Transcribe,
 )
 from .responses import ResponseRun
+from .turn_detection import (
+    IdleTimeout,
+    ServerVad,
+    SpeechModel,
+    SpeechStarted,
+    SpeechStopped,
+    TurnEvent,
+    VadConfig,
+    VadConfigError,
+)
 
 MIN_COMMIT_MS = 100
 
@@ -71,7 +81,10 @@ class Session(ServerBase):
         ids: Ids | None = None,
         capabilities: Capabilities | None = None,
         config: dict[str, Any] | None = None,
+        speech_model: SpeechModel | None = None,
     ) -> None:
+        """`speech_model` runs server-side turn detection; without one, turn detection
+        is off whatever the session says (manual commits only)."""
         self.ids = ids or Ids()
         self.capabilities = capabilities or Capabilities()
         self.config = default_session(self.ids.session(), model, now_s)
@@ -84,6 +97,18 @@ class Session(ServerBase):
         self.input_samples = 0  # audio received since the session began
         self._outputs: deque[Output] = deque()
         self._started = False
+        self._speech_model = speech_model
+        self._vad: ServerVad | None = None
+        self._to_vad: WireDecoder | None = None
+        self._speech_item: str | None = None
+        if speech_model is not None:
+            detection = VadConfig.from_turn_detection(self._turn_detection())
+            self._vad = ServerVad(speech_model, detection)
+            self._to_vad = WireDecoder(input_format(self.config), speech_model.sample_rate)
+
+    def _turn_detection(self) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self.config["audio"]["input"].get("turn_detection")
+        return value
 
     # -- plumbing -------------------------------------------------------------
     def emit(self, event: Any) -> None:
@@ -125,10 +150,21 @@ class Session(ServerBase):
     def on_session_update(self, event: c.SessionUpdateEvent) -> None:
         update = event.session.model_dump(mode="json", exclude_unset=True, by_alias=True)
         try:
-            self.config = apply_update(self.config, update)
+            config = apply_update(self.config, update)
+            detection = VadConfig.from_turn_detection(config["audio"]["input"]["turn_detection"])
         except ConfigError as exc:
             self._refuse(event, exc.code, exc.message, exc.param)
             return
+        except VadConfigError as exc:
+            param = f"session.audio.input.turn_detection.{exc.param}"
+            self._refuse(event, "invalid_value", str(exc), param)
+            return
+        format_changed = input_format(config) != input_format(self.config)
+        self.config = config
+        if self._vad is not None and self._speech_model is not None:
+            self._vad.configure(detection)
+            if format_changed:
+                self._to_vad = WireDecoder(input_format(config), self._speech_model.sample_rate)
         self.emit(ev.session_updated(session=self.config))
 
     # -- input audio buffer ---------------------------------------------------
@@ -147,6 +183,47 @@ class Session(ServerBase):
         self.input_samples += input_format(self.config).samples_in(len(data))
         if self.capabilities.raw_input_audio:
             self._outputs.append(InputAudio(data))
+        if self._vad is not None and self._to_vad is not None:
+            for turn in self._vad.feed(self._to_vad.process(data)):
+                self._on_turn(turn)
+
+    def _on_turn(self, turn: TurnEvent) -> None:
+        """Server VAD: speech started (barge-in), stopped (commit, respond), idle timeout."""
+        detection = self._turn_detection() or {}
+        if isinstance(turn, SpeechStarted):
+            self._speech_item = self._speech_started(turn.audio_start_ms)
+            return
+        if isinstance(turn, SpeechStopped):
+            item_id = self._speech_item or self.ids.item()
+            self._speech_item = None
+            self.emit(
+                ev.input_audio_buffer_speech_stopped(
+                    audio_end_ms=turn.audio_end_ms, item_id=item_id
+                )
+            )
+        elif isinstance(turn, IdleTimeout):
+            item_id = self.ids.item()
+            self.emit(
+                ev.input_audio_buffer_timeout_triggered(
+                    audio_start_ms=turn.audio_start_ms,
+                    audio_end_ms=turn.audio_end_ms,
+                    item_id=item_id,
+                )
+            )
+        self.commit(item_id, reset_detector=False)
+        if detection.get("create_response", True) and self.active is None:
+            self.create_response()
+
+    def _speech_started(self, audio_start_ms: int) -> str:
+        item_id = self.ids.item()
+        detection = self._turn_detection() or {}
+        if self.active is not None and detection.get("interrupt_response", True):
+            self.cancel(self.active.id, "turn_detected")
+            self._outputs.append(ClearOutputAudio(None))
+        self.emit(
+            ev.input_audio_buffer_speech_started(audio_start_ms=audio_start_ms, item_id=item_id)
+        )
+        return item_id
 
     def on_input_audio_buffer_commit(self, event: c.InputAudioBufferCommitEvent) -> None:
         have = input_format(self.config).duration_ms(len(self.buffer))
@@ -161,9 +238,11 @@ class Session(ServerBase):
             return
         self.commit()
 
-    def commit(self, item_id: str | None = None) -> str:
+    def commit(self, item_id: str | None = None, *, reset_detector: bool = True) -> str:
         """Turn the buffer into a user audio item: committed, item added, item done."""
         item_id = item_id or self.ids.item()
+        if reset_detector and self._vad is not None:
+            self._vad.reset()
         audio = bytes(self.buffer)
         self.buffer.clear()
         stored = StoredItem(
@@ -189,6 +268,8 @@ class Session(ServerBase):
 
     def on_input_audio_buffer_clear(self, event: c.InputAudioBufferClearEvent) -> None:
         self.buffer.clear()
+        if self._vad is not None:
+            self._vad.reset()
         self.emit(ev.input_audio_buffer_cleared())
 
     def on_output_audio_buffer_clear(self, event: c.OutputAudioBufferClearEvent) -> None:
@@ -305,6 +386,8 @@ class Session(ServerBase):
             self.out_of_band[run.id] = run
         else:
             self.active = run
+            if self._vad is not None:
+                self._vad.cancel_idle()
         if "input" in params or out_of_band:
             stored = [self._new_item(i) for i in params.get("input") or []]
         else:
@@ -363,21 +446,16 @@ class Session(ServerBase):
     def _forget(self, run: ResponseRun) -> None:
         if self.active is run:
             self.active = None
+            if self._vad is not None:
+                # the user has heard the reply once its audio has played out
+                self._vad.mark_idle_start(self.input_ms + run.audio_ms_total)
         self.out_of_band.pop(run.id, None)
 
     # -- turns a back-end takes itself (FastRTC handlers) -------------------------
     def backend_speech_started(self) -> str:
         """The back-end heard speech: speech_started now (barge-in if asked for); the
         returned item id is the one the user item will get."""
-        item_id = self.ids.item()
-        detection = self.config["audio"]["input"].get("turn_detection") or {}
-        if self.active is not None and detection.get("interrupt_response", True):
-            self.cancel(self.active.id, "turn_detected")
-            self._outputs.append(ClearOutputAudio(None))
-        self.emit(
-            ev.input_audio_buffer_speech_started(audio_start_ms=self.input_ms, item_id=item_id)
-        )
-        return item_id
+        return self._speech_started(self.input_ms)
 
     def backend_speech_stopped(self, item_id: str | None = None) -> str:
         """The back-end heard the user pause: speech_stopped, then the buffer is committed."""
