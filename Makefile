@@ -7,7 +7,7 @@ UPSTREAM ?= ../shared/upstream/openai-openapi.yaml
 BETA ?= ../shared/upstream/openai-openapi-beta-2025-04-29.yaml
 PYTEST_ARGS ?=
 
-.PHONY: venv generate check-generated sync lint test clean
+.PHONY: venv generate check-generated sync lint test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,14 +36,18 @@ sync: $(STAMP)
 	$(BIN)/python -m codegen sync $(UPSTREAM) $(if $(wildcard $(BETA)),--beta $(BETA)) --repairs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src codegen tests
-	$(BIN)/ruff format --check src codegen tests
+	$(BIN)/ruff check src codegen tests bench
+	$(BIN)/ruff format --check src codegen tests bench
 	$(BIN)/mypy
 
 test: $(STAMP) node_modules/.installed
 	$(BIN)/python -m codegen check
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## benchmarks (not tests): each prints figures next to a baseline measured in the same run
+bench: $(STAMP)
+	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
