@@ -80,6 +80,9 @@ def _strip_extensions(node: Any) -> Any:
         node["discriminator"] = {"propertyName": node["discriminator"]}
         if mapping:
             node["discriminator"]["mapping"] = mapping
+    if isinstance(node, dict) and node.get("format") == "uri":
+        # pydantic's AnyUrl normalises URLs ("https://a.b" -> "https://a.b/"); keep the text
+        node = {k: v for k, v in node.items() if k != "format"}
     if isinstance(node, dict):
         return {
             k: (

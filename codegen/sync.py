@@ -256,6 +256,8 @@ class _Builder:
             tags = [self._tag(schemas, v, "type") for v in solid]
             if len(solid) < 2 or None in tags or len(set(map(str, tags))) != len(tags):
                 continue
+            if not all("type" in self._resolve(schemas, v).get("required", []) for v in solid):
+                continue  # a variant may leave its type out: only a plain union reads it
             union: dict[str, Any] = {"oneOf": solid, "discriminator": {"propertyName": "type"}}
             if len(solid) == len(variants):
                 del node[key]
@@ -310,10 +312,13 @@ class _Builder:
             if key not in ("discriminator", "enum", "const", "default"):
                 self._fix_node(schemas, owner, value, f"{where}.{key}")
 
+    def _resolve(self, schemas: dict[str, Any], variant: Any) -> Any:
+        if isinstance(variant, dict) and "$ref" in variant:
+            return schemas[variant["$ref"][len(REF_PREFIX) :]]
+        return variant
+
     def _tag(self, schemas: dict[str, Any], variant: Any, prop: str) -> Any:
-        target = variant
-        if "$ref" in variant:
-            target = schemas[variant["$ref"][len(REF_PREFIX) :]]
+        target = self._resolve(schemas, variant)
         spec = target.get("properties", {}).get(prop)
         if spec is None:
             return None

@@ -103,10 +103,14 @@ class AudioFormat:
     @classmethod
     def from_ga(cls, value: Mapping[str, Any] | _HasType) -> AudioFormat:
         """From a GA format object: ``{"type": "audio/pcm", "rate": 24000}`` or a model."""
+        if value is None:
+            raise ValueError("unknown audio format None; expected a format object")
         if isinstance(value, Mapping):
             kind, rate = value.get("type"), value.get("rate")
         else:
             kind, rate = getattr(value, "type", None), getattr(value, "rate", None)
+        if kind is None:
+            kind = "audio/pcm"  # the spec leaves `type` optional; PCM is the default format
         encoding = _GA_TYPES.get(kind) if isinstance(kind, str) else None
         if encoding is None:
             raise ValueError(

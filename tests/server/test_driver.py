@@ -203,3 +203,60 @@ def test_client_leaving_mid_response_leaves_no_task_behind() -> None:
 
     run(backend, script)  # `run` asserts no task is left
     assert backend.cancelled.is_set()
+
+
+def test_g711_in_and_out() -> None:
+    """A telephony session: mu-law in, A-law out; the echo comes back in the output format."""
+    from realtime_sdk.audio import PCMA, PCMU, decode, encode
+
+    t = np.arange(8000 * 300 // 1000) / 8000
+    voice = (8000 * np.sin(2 * np.pi * 300 * t)).astype(np.int16)
+    wire = encode(voice, PCMU)
+
+    async def script(client: Client) -> None:
+        await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {
+            "input": {"format": {"type": "audio/pcmu"}, "turn_detection": None},
+            "output": {"format": {"type": "audio/pcma"}}}}})  # fmt: skip
+        await client.until("session.updated")
+        for start in range(0, len(wire), 160):
+            chunk = base64.b64encode(wire[start : start + 160]).decode()
+            await client.send({"type": "input_audio_buffer.append", "audio": chunk})
+        await client.send({"type": "input_audio_buffer.commit"})
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        deltas = [e["delta"] for e in events if e["type"] == "response.output_audio.delta"]
+        back = decode(b"".join(base64.b64decode(d) for d in deltas), PCMA)
+        assert len(back) == len(voice)
+        # mu-law then A-law quantisation: close, not equal
+        assert np.corrcoef(back.astype(float), voice.astype(float))[0, 1] > 0.999
+
+    run(EchoBackend(), script)
+
+
+class Transcribing(EchoBackend):
+    """The echo back-end plus a transcriber that names the audio's length."""
+
+    capabilities = Capabilities(transcription=True)
+
+    async def transcribe(self, request: Any) -> AsyncIterator[str]:
+        ms = request.audio_format.duration_ms(len(request.audio))
+        yield "about "
+        yield f"{ms} ms"
+
+
+def test_input_transcription_events_follow_the_commit() -> None:
+    async def script(client: Client) -> None:
+        audio_input = {"transcription": {"model": "whisper-1"}, "turn_detection": None}
+        session = {"type": "realtime", "audio": {"input": audio_input}}
+        await client.send({"type": "session.update", "session": session})
+        await client.until("session.updated")
+        chunk = base64.b64encode(b"\x00\x00" * 4800).decode()
+        await client.send({"type": "input_audio_buffer.append", "audio": chunk})
+        await client.send({"type": "input_audio_buffer.commit"})
+        events = await client.until("conversation.item.input_audio_transcription.completed")
+        deltas = [e for e in events if e["type"].endswith("transcription.delta")]
+        assert "".join(e["delta"] for e in deltas) == "about 200 ms"
+        assert events[-1]["transcript"] == "about 200 ms"
+        assert events[-1]["item_id"] == events[0]["item_id"]
+
+    run(Transcribing(), script)

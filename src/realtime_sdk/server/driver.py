@@ -92,6 +92,7 @@ class SessionDriver:
         self.channel = channel
         self.session = session
         self.backend = backend
+        session.capabilities = backend.capabilities  # what the session accepts is what it can do
         self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Session calls never await, so they cannot interleave; acting on the outputs does
