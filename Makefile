@@ -12,8 +12,8 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
-		|| $(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,fastrtc]' \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev,fastrtc]'
 	touch $(STAMP)
 
 venv: $(STAMP)
