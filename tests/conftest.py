@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.resources
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,18 @@ def upstream_candidates() -> list[Path]:
 def beta_document() -> Path | None:
     path = SHARED_UPSTREAM / "openai-openapi-beta-2025-04-29.yaml"
     return path if path.exists() else None
+
+
+def canonical(value: Any) -> str:
+    """JSON text to compare: 60 and 60.0 are one JSON number, but true and 1 stay apart."""
+
+    def norm(node: Any) -> Any:
+        if isinstance(node, float) and node.is_integer():
+            return int(node)
+        if isinstance(node, dict):
+            return {key: norm(item) for key, item in node.items()}
+        if isinstance(node, list):
+            return [norm(item) for item in node]
+        return node
+
+    return json.dumps(norm(value), indent=1, sort_keys=True)

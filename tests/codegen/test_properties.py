@@ -18,13 +18,13 @@ every run, not only the runs that happen to draw it.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import canonical
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -446,21 +446,6 @@ def strategies(closed: bool) -> Strategies:
 def payloads(event: Event) -> st.SearchStrategy[dict[str, Any]]:
     strategy: st.SearchStrategy[dict[str, Any]] = strategies(event.client).named(event.key)
     return strategy
-
-
-def canonical(value: Any) -> str:
-    """JSON text to compare: 60 and 60.0 are one JSON number, but true and 1 stay apart."""
-
-    def norm(node: Any) -> Any:
-        if isinstance(node, float) and node.is_integer():
-            return int(node)
-        if isinstance(node, dict):
-            return {key: norm(item) for key, item in node.items()}
-        if isinstance(node, list):
-            return [norm(item) for item in node]
-        return node
-
-    return json.dumps(norm(value), sort_keys=True)
 
 
 def dumped(event: BaseModel) -> Any:

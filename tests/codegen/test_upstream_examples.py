@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import need, upstream_candidates
+from conftest import canonical, need, upstream_candidates
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter
 from referencing import Registry
@@ -218,21 +218,6 @@ def round_trip(ours: str, data: dict[str, Any]) -> Any:
     problem = event.problem if isinstance(event, UnknownServerEvent) else None
     assert isinstance(event, model), f"not parsed as {model.__name__}: {problem}"
     return json.loads(to_json(event))
-
-
-def canonical(value: Any) -> str:
-    """JSON text to compare: 60 and 60.0 are one JSON number, but true and 1 stay apart."""
-
-    def norm(node: Any) -> Any:
-        if isinstance(node, float) and node.is_integer():
-            return int(node)
-        if isinstance(node, dict):
-            return {key: norm(item) for key, item in node.items()}
-        if isinstance(node, list):
-            return [norm(item) for item in node]
-        return node
-
-    return json.dumps(norm(value), indent=1, sort_keys=True)
 
 
 def _params() -> list[Any]:

@@ -222,35 +222,26 @@ class ResponseRun:
     # -- back-end results -----------------------------------------------------
     def text(self, delta: str) -> None:
         """Text from the model: response text, or the audio's transcript in audio mode."""
-        if self.done or not delta:
-            return
-        if self.audio_mode:
-            self.transcript(delta)
-            return
-        item = self._message("text")
-        item.text.append(delta)
-        self._output_text += _tokens(delta)
-        self.emit(
-            ev.response_output_text_delta(
-                response_id=self.id,
-                item_id=item.stored.id,
-                output_index=item.output_index,
-                content_index=0,
-                delta=delta,
-            )
-        )
+        self._words(delta)
 
     def transcript(self, delta: str) -> None:
+        """The audio's transcript, or response text when the response is text-only."""
+        self._words(delta)
+
+    def _words(self, delta: str) -> None:
         if self.done or not delta:
             return
-        if not self.audio_mode:
-            self.text(delta)
-            return
-        item = self._message("audio")
-        item.transcript.append(delta)
+        part = "audio" if self.audio_mode else "text"
+        item = self._message(part)
+        (item.transcript if part == "audio" else item.text).append(delta)
         self._output_text += _tokens(delta)
+        make = (
+            ev.response_output_audio_transcript_delta
+            if part == "audio"
+            else ev.response_output_text_delta
+        )
         self.emit(
-            ev.response_output_audio_transcript_delta(
+            make(
                 response_id=self.id,
                 item_id=item.stored.id,
                 output_index=item.output_index,
