@@ -7,7 +7,7 @@ UPSTREAM ?= ../shared/upstream/openai-openapi.yaml
 BETA ?= ../shared/upstream/openai-openapi-beta-2025-04-29.yaml
 PYTEST_ARGS ?=
 
-.PHONY: venv generate check-generated sync lint test bench clean
+.PHONY: venv generate check-generated sync lint test bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ venv: $(STAMP)
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+## the server on its built-in default back-end; HOST, PORT and SERVE_ARGS to change it
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SERVE_ARGS ?=
+serve: $(STAMP)
+	$(BIN)/realtime-sdk serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 ## spec -> src/realtime_sdk/_generated (deterministic, a few seconds)
 generate: $(STAMP)
