@@ -79,7 +79,14 @@ class FunctionCall:
     call_id: str | None = None
 
 
-ResponsePiece = TextDelta | TranscriptDelta | AudioChunk | FunctionCall
+@dataclass(frozen=True)
+class UserTranscript:
+    """What the back-end understood the user to say, for the last user item."""
+
+    text: str
+
+
+ResponsePiece = TextDelta | TranscriptDelta | AudioChunk | FunctionCall | UserTranscript
 
 
 @dataclass(frozen=True)
@@ -131,17 +138,17 @@ class ResponseEnded:
 
 
 @dataclass(frozen=True)
-class UserTranscript:
-    """What the back-end understood the user to say, for the last user item."""
-
-    text: str
-
-
-@dataclass(frozen=True)
 class RawServerEvent:
     """A server event the back-end wants sent as it is (a JSON-shaped dict)."""
 
     event: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ResponseFailed:
+    """The back-end's reply broke off; the response ends `failed`, the session goes on."""
+
+    message: str
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,7 @@ TurnEvent = (
     | SpeechStopped
     | ResponseStarted
     | ResponseEnded
-    | UserTranscript
+    | ResponseFailed
     | RawServerEvent
     | CloseSession
     | ResponsePiece
@@ -169,7 +176,8 @@ class TurnTakingBackend(Protocol):
 
     The driver forwards every input frame (`receive_audio`, wire bytes in the session's
     input format) and turns what `events()` yields into protocol events. `start` and
-    `stop` are always called, once each.
+    `stop` are always called, once each. One instance serves one session (the server
+    takes a factory), since none of these methods names the session.
     """
 
     capabilities: Capabilities

@@ -286,7 +286,14 @@ class Session(ServerBase):
         ):
             self._unsupported_feature(event, "function calls")
             return
-        if kind == "message" and not self.capabilities.text_input:
+        # a user's typed turn needs text input; context items (system, assistant) always go in
+        typed = any(p.get("type") == "input_text" for p in data.get("content") or [])
+        if (
+            kind == "message"
+            and data.get("role") == "user"
+            and typed
+            and not self.capabilities.text_input
+        ):
             self._unsupported_feature(event, "text input")
             return
         if kind.startswith("mcp_"):

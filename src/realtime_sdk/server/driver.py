@@ -22,6 +22,7 @@ from ..backends.base import (
     RawServerEvent,
     Responder,
     ResponseEnded,
+    ResponseFailed,
     ResponsePiece,
     ResponseRequest,
     ResponseStarted,
@@ -72,6 +73,10 @@ class _Pieces:
             session.response_transcript(response_id, piece.text)
         elif isinstance(piece, FunctionCall):
             session.response_function_call(response_id, piece.name, piece.arguments, piece.call_id)
+        elif isinstance(piece, UserTranscript):
+            item_id = session.last_user_item()
+            if item_id is not None:
+                session.transcription_completed(item_id, 0, piece.text)
 
     def finish_audio(self) -> None:
         """The resampler holds back ~25 ms; without this the end of the reply is lost."""
@@ -95,6 +100,7 @@ class SessionDriver:
         session.capabilities = backend.capabilities  # what the session accepts is what it can do
         self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._speech_item: str | None = None  # item id announced at speech_started
         # Session calls never await, so they cannot interleave; acting on the outputs does
         # (a full queue), so flushes take turns to keep events in the order made.
         self._flush_lock = asyncio.Lock()
@@ -122,40 +128,55 @@ class SessionDriver:
 
     async def _pump(self, backend: TurnTakingBackend) -> None:
         """Turn what a turn-taking back-end yields into protocol events."""
-        session = self.session
-        speech_item: str | None = None
         pieces: _Pieces | None = None
-        async for event in backend.events():
-            if isinstance(event, SpeechStarted):
-                speech_item = session.backend_speech_started()
-            elif isinstance(event, SpeechStopped):
-                session.backend_speech_stopped(speech_item)
-                speech_item = None
-            elif isinstance(event, ResponseStarted):
-                pieces = _Pieces(session, session.begin_response())
-            elif isinstance(event, ResponseEnded):
-                if pieces is not None:
-                    pieces.finish_audio()
-                    session.response_finished(pieces.response_id)
-                pieces = None
-            elif isinstance(event, UserTranscript):
-                item_id = session.last_user_item()
-                if item_id is not None:
-                    session.transcription_completed(item_id, 0, event.text)
-            elif isinstance(event, RawServerEvent):
-                try:
-                    session.send_raw(dict(event.event))
-                except ValueError:
-                    log.warning("back-end sent an invalid server event: %s", event.event)
-            elif isinstance(event, CloseSession):
+        try:
+            async for event in backend.events():
+                pieces = self._turn(event, pieces)
+                if isinstance(event, CloseSession):
+                    await self._flush()
+                    await self._queue.put(_CLOSE)
+                    return
                 await self._flush()
-                await self._queue.put(_CLOSE)
-                return
-            else:
-                if pieces is None or session.active is None:
-                    pieces = _Pieces(session, session.begin_response())
-                pieces.apply(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("back-end failed in session %s", self.session.config["id"])
+            if pieces is not None:
+                self.session.response_failed(pieces.response_id, "the back-end stopped")
             await self._flush()
+            await self._queue.put(_CLOSE)
+
+    def _turn(self, event: Any, pieces: _Pieces | None) -> _Pieces | None:
+        """One turn event into the session; returns the response now being written."""
+        session = self.session
+        if isinstance(event, SpeechStarted):
+            self._speech_item = session.backend_speech_started()
+            return None  # a barge-in cancelled any reply; its leftovers are dropped
+        if isinstance(event, SpeechStopped):
+            session.backend_speech_stopped(self._speech_item)
+            self._speech_item = None
+        elif isinstance(event, ResponseStarted):
+            return _Pieces(session, session.begin_response())
+        elif isinstance(event, (ResponseEnded, ResponseFailed)):
+            if pieces is not None and isinstance(event, ResponseFailed):
+                session.response_failed(pieces.response_id, event.message)
+            elif pieces is not None:
+                pieces.finish_audio()
+                session.response_finished(pieces.response_id)
+            return None
+        elif isinstance(event, RawServerEvent):
+            try:
+                session.send_raw(dict(event.event))
+            except ValueError:
+                log.warning("back-end sent an invalid server event: %s", event.event)
+        elif isinstance(event, UserTranscript):
+            _Pieces(session, "").apply(event)
+        elif not isinstance(event, CloseSession):
+            if pieces is None or session.active is None:
+                log.debug("dropped a reply piece outside a response: %r", type(event).__name__)
+                return None
+            pieces.apply(event)
+        return pieces
 
     async def _shutdown(self, writer: asyncio.Task[None]) -> None:
         tasks = list(self._tasks.values())
@@ -194,7 +215,8 @@ class SessionDriver:
         elif isinstance(out, StartResponse):
             self._spawn(out.response_id, self._respond(out))
         elif isinstance(out, CancelResponse):
-            task = self._tasks.pop(out.response_id, None)
+            # left in _tasks until it has finished, so shutdown waits for its clean-up
+            task = self._tasks.get(out.response_id)
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         elif isinstance(out, Transcribe):
