@@ -1,0 +1,83 @@
+"""The typed client: `connect()` to OpenAI or any compatible server."""
+
+from __future__ import annotations
+
+import ssl as ssl_module
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from .connection import ConnectionClosedError, RealtimeConnection, Reply
+from .state import ConversationState
+from .urls import api_key_from, http_url, realtime_url
+from .websocket import WebSocketClientTransport
+
+__all__ = [
+    "ConnectionClosedError",
+    "ConversationState",
+    "RealtimeConnection",
+    "Reply",
+    "connect",
+    "create_client_secret",
+]
+
+
+@asynccontextmanager
+async def connect(
+    *,
+    url: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    model: str | None = "gpt-realtime",
+    transport: str = "websocket",
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+    dialect: str = "ga",
+    reconnect: bool = True,
+    ssl: ssl_module.SSLContext | None = None,
+) -> AsyncIterator[RealtimeConnection]:
+    """Open a realtime connection; the URL rules and key lookup are openai-python's."""
+    key = api_key_from(api_key)
+    all_headers = {**({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
+    if dialect == "beta":
+        all_headers.setdefault("OpenAI-Beta", "realtime=v1")
+    if transport != "websocket":
+        raise ValueError(f"transport {transport!r}: this version speaks 'websocket'")
+    channel = WebSocketClientTransport(
+        realtime_url(url=url, base_url=base_url, model=model, query=query),
+        headers=all_headers,
+        reconnect=reconnect,
+        ssl=ssl,
+    )
+    await channel.open()
+    conn = RealtimeConnection(channel, dialect=dialect)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def create_client_secret(
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    session: Mapping[str, Any] | None = None,
+    expires_after_seconds: int | None = None,
+    verify: Any = True,
+) -> dict[str, Any]:
+    """An ephemeral `ek_` key (POST /realtime/client_secrets), safe to hand to a browser."""
+    body: dict[str, Any] = {"session": dict(session or {"type": "realtime"})}
+    if expires_after_seconds is not None:
+        body["expires_after"] = {"anchor": "created_at", "seconds": expires_after_seconds}
+    key = api_key_from(api_key)
+    async with httpx.AsyncClient(verify=verify) as client:
+        reply = await client.post(
+            http_url(base_url, "/realtime/client_secrets"),
+            json=body,
+            headers={"Authorization": f"Bearer {key}"} if key else {},
+        )
+        reply.raise_for_status()
+        result: dict[str, Any] = reply.json()
+        return result
