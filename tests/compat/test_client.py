@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import websockets
 from openai import AsyncOpenAI
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -192,7 +191,3 @@ def test_lenient_parsing_and_reconnect() -> None:
         assert opened == 2
 
     run(main())
-
-
-def test_websockets_is_the_client_library() -> None:
-    assert websockets.__version__.split(".")[0] >= "15"
