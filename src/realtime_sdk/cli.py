@@ -72,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--ssl-certfile")
     serve.add_argument("--ssl-keyfile")
     serve.add_argument("--log-level", default="info")
+    from .client import talk
+
+    talk.add_arguments(
+        commands.add_parser("talk", help="send one turn to a server, save the reply")
+    )
     args = parser.parse_args(argv)
+    if args.command == "talk":
+        return talk.run(args)
 
     import uvicorn
 

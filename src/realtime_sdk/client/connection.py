@@ -165,6 +165,15 @@ class RealtimeConnection(AsyncClientResources):
                 audio=b64encode_audio(wire[start : start + APPEND_CHUNK_BYTES])
             )
 
+    async def flush_audio(self) -> None:
+        """Send what the resamplers still hold (~25-40 ms): call it before a commit, or the
+        end of the turn is cut off."""
+        for rate, encoder in list(self._encoders.items()):
+            tail = encoder.flush()
+            del self._encoders[rate]
+            if tail:
+                await self.input_audio_buffer.append(audio=b64encode_audio(tail))
+
     def response_audio(self, response_id: str) -> Int16Array:
         """All audio a response produced so far, decoded to int16 at the output rate."""
         response = self.state.responses.get(response_id)
