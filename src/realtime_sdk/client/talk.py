@@ -32,9 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _progress(out: TextIO, sent: int, total: int, rate: int) -> None:
     if out.isatty() or total > rate * 10:  # long files: show where we are
-        out.write(
-            f"\rsending {100 * sent // max(total, 1):3d}% ({sent / rate:.1f} s of {total / rate:.1f} s)"
-        )
+        percent = 100 * sent // max(total, 1)
+        out.write(f"\rsending {percent:3d}% ({sent / rate:.1f} s of {total / rate:.1f} s)")
         out.flush()
 
 
@@ -74,9 +73,8 @@ async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
         for role, words in conn.state.transcript():
             out.write(f"{role}: {words}\n")
         status = reply.done.response.status
-        out.write(
-            f"response {reply.done.response.id}: {status}, {len(reply.audio) / reply.audio_rate:.2f} s of audio\n"
-        )
+        seconds = len(reply.audio) / reply.audio_rate
+        out.write(f"response {reply.done.response.id}: {status}, {seconds:.2f} s of audio\n")
         out.write(
             "events: " + ", ".join(f"{kind} x{n}" for kind, n in sorted(counts.items())) + "\n"
         )
