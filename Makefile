@@ -12,8 +12,8 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,fastrtc]' \
-		|| $(BIN)/python -m pip install --quiet -e '.[dev,fastrtc]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,fastrtc,agent]' \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev,fastrtc,agent]'
 	touch $(STAMP)
 
 venv: $(STAMP)
