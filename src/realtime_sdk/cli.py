@@ -6,6 +6,7 @@ import argparse
 import importlib
 import inspect
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,13 +14,21 @@ from typing import Any
 from .backends.base import Responder, TurnTakingBackend
 
 BUILT_IN: dict[str, str] = {"echo": "realtime_sdk.backends.echo:EchoBackend"}
+API_KEYS_ENV = "REALTIME_SDK_API_KEYS"
 
 
 def _load(spec: str) -> Any:
     module_name, _, attr = spec.partition(":")
     if not attr:
         raise SystemExit(f"--handler {spec!r}: expected a built-in name or module:attr")
-    module = importlib.import_module(module_name)
+    # a console script does not put the working directory on sys.path; uvicorn does, and
+    # `--handler app:handler` next to the user's app.py should work the same way
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SystemExit(f"--handler {spec!r}: cannot import {module_name}: {exc}") from None
     try:
         return getattr(module, attr)
     except AttributeError:
@@ -66,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--handler", default="echo", help="built-in name (echo) or module:attr")
-    serve.add_argument("--api-key", action="append", default=[], help="accepted key (repeatable)")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        help=f"accepted key (repeatable; also ${API_KEYS_ENV}, comma-separated, which keeps"
+        " keys out of the process list); none: the server is open",
+    )
     serve.add_argument("--model", default="gpt-realtime", help="model name when none is asked for")
     serve.add_argument("--no-turn-detection", action="store_true", help="no local VAD model")
-    serve.add_argument("--ssl-certfile")
-    serve.add_argument("--ssl-keyfile")
+    serve.add_argument("--ssl-certfile", help="PEM certificate: serve https:// and wss://")
+    serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
     serve.add_argument("--log-level", default="info")
     from .client import talk
 
@@ -80,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "talk":
         return talk.run(args)
+    if args.ssl_keyfile and not args.ssl_certfile:
+        parser.error("--ssl-keyfile needs --ssl-certfile")
+    api_keys = set(args.api_key)
+    api_keys.update(k.strip() for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip())
 
     import uvicorn
 
@@ -90,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     config = ServerConfig(
         backend_factory=backend_factory(args.handler),
-        api_keys=frozenset(args.api_key),
+        api_keys=frozenset(api_keys),
         default_model=args.model,
         turn_detection=not args.no_turn_detection,
     )

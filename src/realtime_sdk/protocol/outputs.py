@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..audio import AudioFormat
+
 
 @dataclass(frozen=True)
 class Send:
@@ -49,9 +51,31 @@ class Transcribe:
 
 @dataclass(frozen=True)
 class ClearOutputAudio:
-    """Drop the unplayed audio of this response (WebRTC knows what was played)."""
+    """Drop the unplayed response audio (WebRTC knows what was played). On barge-in
+    the driver reports back only if audio was cut; `requested` (the client's
+    `output_audio_buffer.clear`) is always answered."""
 
     response_id: str | None
+    requested: bool = False
+
+
+@dataclass(frozen=True)
+class PlayAudio:
+    """Response audio for a transport that plays it itself (WebRTC), in `format`; such
+    a transport carries no `response.output_audio.delta`."""
+
+    response_id: str
+    item_id: str
+    content_index: int
+    audio: bytes
+    format: AudioFormat
+
+
+@dataclass(frozen=True)
+class AudioDone:
+    """This response will play no more audio (sent on transports that play it)."""
+
+    response_id: str
 
 
 @dataclass(frozen=True)
@@ -61,4 +85,13 @@ class InputAudio:
     audio: bytes
 
 
-Output = Send | StartResponse | CancelResponse | Transcribe | ClearOutputAudio | InputAudio
+Output = (
+    Send
+    | StartResponse
+    | CancelResponse
+    | Transcribe
+    | ClearOutputAudio
+    | InputAudio
+    | PlayAudio
+    | AudioDone
+)

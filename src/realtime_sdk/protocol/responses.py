@@ -21,6 +21,7 @@ from .conversation import Conversation, StoredItem
 from .ids import Ids
 
 Emit = Callable[[BaseModel], None]
+Play = Callable[[str, str, int, bytes], None]  # response id, item id, content index, audio
 
 
 @dataclass
@@ -49,8 +50,12 @@ class ResponseRun:
         conversation: Conversation | None,
         out_format: AudioFormat,
         input_tokens: int = 0,
+        play: Play | None = None,
     ) -> None:
+        """`play`: where audio goes on a transport that plays it (WebRTC) instead of
+        `response.output_audio.delta` events."""
         self.id = response_id
+        self.play = play
         self.config = config
         self.ids = ids
         self.emit = emit
@@ -257,6 +262,9 @@ class ResponseRun:
         item = self._message("audio")
         item.stored.audio[0].extend(data)
         self._output_audio_ms = item.stored.audio_ms(0)
+        if self.play is not None:
+            self.play(self.id, item.stored.id, 0, data)
+            return
         self.emit(
             ev.response_output_audio_delta(
                 response_id=self.id,

@@ -24,10 +24,12 @@ from .config import ConfigError, apply_update, default_session, input_format, ou
 from .conversation import Conversation, ItemError, StoredItem
 from .ids import Ids
 from .outputs import (
+    AudioDone,
     CancelResponse,
     ClearOutputAudio,
     InputAudio,
     Output,
+    PlayAudio,
     Send,
     StartResponse,
     Transcribe,
@@ -82,10 +84,16 @@ class Session(ServerBase):
         capabilities: Capabilities | None = None,
         config: dict[str, Any] | None = None,
         speech_model: SpeechModel | None = None,
+        transport: str = "websocket",
     ) -> None:
         """`speech_model` runs server-side turn detection; without one, turn detection
-        is off whatever the session says (manual commits only)."""
+        is off whatever the session says (manual commits only). `transport` ("websocket",
+        "webrtc", "sip") decides which events exist: over WebRTC there is no
+        `input_audio_buffer.append` and response audio leaves as PlayAudio, not deltas."""
         self.ids = ids or Ids()
+        self.transport = transport
+        self.plays_audio = transport not in ev.TRANSPORTS["response.output_audio.delta"]
+        self._audible: str | None = None  # the response whose audio last began to play
         self.capabilities = capabilities or Capabilities()
         self.config = default_session(self.ids.session(), model, now_s)
         if config:
@@ -112,7 +120,10 @@ class Session(ServerBase):
 
     # -- plumbing -------------------------------------------------------------
     def emit(self, event: Any) -> None:
-        self._outputs.append(Send(event))
+        """Queue a server event; one this transport does not carry is not sent."""
+        carried = ev.TRANSPORTS.get(getattr(event, "type", ""))
+        if carried is None or self.transport in carried:
+            self._outputs.append(Send(event))
 
     def take(self) -> list[Output]:
         """Everything the session asked for since the last call, in order."""
@@ -132,6 +143,16 @@ class Session(ServerBase):
             event = parse_client_event(raw)
         except EventValidationError as exc:
             self.emit(_error(exc.code, exc.message, exc.param, exc.event_id))
+            return
+        carried = ev.TRANSPORTS.get(event.type)
+        if carried is not None and self.transport not in carried:
+            self._refuse(
+                event,
+                "invalid_event",
+                f"'{event.type}' is not supported over {self.transport}"
+                f" (only over {', '.join(carried)}).",
+                "type",
+            )
             return
         self.handle(event)
 
@@ -217,9 +238,12 @@ class Session(ServerBase):
     def _speech_started(self, audio_start_ms: int) -> str:
         item_id = self.ids.item()
         detection = self._turn_detection() or {}
-        if self.active is not None and detection.get("interrupt_response", True):
-            self.cancel(self.active.id, "turn_detected")
-            self._outputs.append(ClearOutputAudio(None))
+        if detection.get("interrupt_response", True):
+            # audio may still be playing after its response is done (WebRTC plays it out)
+            response_id = self.active.id if self.active is not None else None
+            if self.active is not None:
+                self.cancel(self.active.id, "turn_detected")
+            self._outputs.append(ClearOutputAudio(response_id))
         self.emit(
             ev.input_audio_buffer_speech_started(audio_start_ms=audio_start_ms, item_id=item_id)
         )
@@ -273,8 +297,8 @@ class Session(ServerBase):
         self.emit(ev.input_audio_buffer_cleared())
 
     def on_output_audio_buffer_clear(self, event: c.OutputAudioBufferClearEvent) -> None:
-        response_id = self.active.id if self.active else None
-        self._outputs.append(ClearOutputAudio(response_id))
+        response_id = self._audible or (self.active.id if self.active else None)
+        self._outputs.append(ClearOutputAudio(response_id, requested=True))
 
     # -- conversation items ---------------------------------------------------
     def on_conversation_item_create(self, event: c.ConversationItemCreateEvent) -> None:
@@ -388,6 +412,7 @@ class Session(ServerBase):
             emit=self.emit,
             conversation=None if out_of_band else self.conversation,
             out_format=output_format(self.config),
+            play=self._play if self.plays_audio else None,
         )
         if out_of_band:
             self.out_of_band[run.id] = run
@@ -451,12 +476,54 @@ class Session(ServerBase):
         return self.out_of_band.get(response_id)
 
     def _forget(self, run: ResponseRun) -> None:
+        if self.plays_audio:
+            self._outputs.append(AudioDone(run.id))
         if self.active is run:
             self.active = None
             if self._vad is not None:
                 # the user has heard the reply once its audio has played out
                 self._vad.mark_idle_start(self.input_ms + run.audio_ms_total)
         self.out_of_band.pop(run.id, None)
+
+    # -- audio the transport plays itself (WebRTC) ------------------------------------
+    def _play(self, response_id: str, item_id: str, content_index: int, data: bytes) -> None:
+        fmt = output_format(self.config)
+        self._outputs.append(PlayAudio(response_id, item_id, content_index, data, fmt))
+
+    def output_audio_started(self, response_id: str) -> None:
+        """The transport began playing this response's audio."""
+        self._audible = response_id
+        self.emit(ev.output_audio_buffer_started(response_id=response_id))
+
+    def output_audio_stopped(self, response_id: str) -> None:
+        """This response's audio has played out."""
+        self.emit(ev.output_audio_buffer_stopped(response_id=response_id))
+
+    def output_audio_cleared(
+        self, response_id: str | None, cut: tuple[str, int, int] | None = None
+    ) -> None:
+        """The transport dropped unplayed audio: the item is truncated at what was
+        played (`cut` = item id, content index, audio_end_ms), as the service does
+        over WebRTC, then `output_audio_buffer.cleared`."""
+        if cut is not None:
+            item_id, content_index, audio_end_ms = cut
+            if item_id in self.conversation:
+                stored = self.conversation.get(item_id)
+                audio_end_ms = min(audio_end_ms, stored.audio_ms(content_index))
+                try:
+                    self.conversation.truncate(item_id, content_index, audio_end_ms)
+                except ItemError:
+                    pass  # not an audio item any more (deleted and replaced): nothing to cut
+                else:
+                    self.emit(
+                        ev.conversation_item_truncated(
+                            item_id=item_id, content_index=content_index, audio_end_ms=audio_end_ms
+                        )
+                    )
+        if response_id is None:
+            self.emit(_error("invalid_value", "There is no response audio to clear.", None, None))
+            return
+        self.emit(ev.output_audio_buffer_cleared(response_id=response_id))
 
     # -- turns a back-end takes itself (FastRTC handlers) -------------------------
     def backend_speech_started(self) -> str:
@@ -481,6 +548,7 @@ class Session(ServerBase):
             emit=self.emit,
             conversation=self.conversation,
             out_format=output_format(self.config),
+            play=self._play if self.plays_audio else None,
         )
         self.active = run
         run.start()

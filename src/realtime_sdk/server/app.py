@@ -2,12 +2,13 @@
 
 `GET /v1/realtime` (websocket) runs one session per connection: a sans-I/O Session,
 a back-end made for it by the factory, and the driver between them and the socket.
+`POST /v1/realtime/client_secrets` (and the beta `/v1/realtime/sessions`) issue `ek_`
+keys whose connections start from the session they were issued with.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,20 +17,22 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from ..backends.base import Responder, TurnTakingBackend
 from ..protocol.session import Session
 from ..transports.websocket import MAX_FRAME_BYTES, WebSocketChannel
+from .auth import Authenticator, AuthError, EphemeralKeys, authorize_ws, refuse_ws
+from .calls import call_routes
 from .driver import SessionDriver
+from .errors import ApiError, handle_api_error
+from .secrets import client_secret_routes
 
 log = logging.getLogger("realtime_sdk.server")
 
 Backend = Responder | TurnTakingBackend
-KEY_SUBPROTOCOL = "openai-insecure-api-key."
 BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
-CLOSE_POLICY = 1008
 
 
 @dataclass
@@ -42,16 +45,8 @@ class ServerConfig:
     turn_detection: bool = True  # run a local VAD model per session for server_vad
     max_frame_bytes: int = MAX_FRAME_BYTES
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
-
-
-def _offered_key(websocket: WebSocket) -> str | None:
-    header = websocket.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    for protocol in websocket.scope.get("subprotocols", []):
-        if protocol.startswith(KEY_SUBPROTOCOL):
-            return str(protocol[len(KEY_SUBPROTOCOL) :])
-    return None
+    # issued `ek_` keys; pass one store to several apps to let them share keys
+    ephemeral_keys: EphemeralKeys = field(default_factory=EphemeralKeys)
 
 
 def _dialect(websocket: WebSocket) -> str:
@@ -60,8 +55,13 @@ def _dialect(websocket: WebSocket) -> str:
     return "beta" if beta_header or beta_protocol else "ga"
 
 
-def _speech_model(config: ServerConfig) -> Any:
-    if not config.turn_detection:
+def speech_model(config: ServerConfig, backend: Backend) -> Any:
+    """The per-session VAD model for server_vad, or None.
+
+    None for a back-end that takes its own turns (a FastRTC handler): the session's
+    VAD would end turns too and ask it for responses it cannot give.
+    """
+    if not config.turn_detection or isinstance(backend, TurnTakingBackend):
         return None
     from ..vad import SileroSpeechModel
 
@@ -73,30 +73,32 @@ def create_app(config: ServerConfig) -> Starlette:
         log.warning("no API key configured: the server accepts every client (local use only)")
 
     async def realtime(websocket: WebSocket) -> None:
-        key = _offered_key(websocket)
-        if config.api_keys and not any(
-            key is not None and secrets.compare_digest(key, allowed) for allowed in config.api_keys
-        ):
-            await websocket.close(CLOSE_POLICY, "invalid API key")
+        try:
+            grant = authorize_ws(websocket)
+        except AuthError as exc:
+            await refuse_ws(websocket, exc)
             return
         offered = websocket.scope.get("subprotocols", [])
         # browsers and WHATWG clients fail the handshake unless one offered protocol is chosen
         await websocket.accept(subprotocol="realtime" if offered else None)
-        model = websocket.query_params.get("model") or config.default_model
+        # an ek_ key that names a model pins it; its session is where this one starts
+        model = grant.model or websocket.query_params.get("model") or config.default_model
         backend = config.backend_factory()
         session = Session(
             model=model,
             now_s=int(time.time()),
             capabilities=backend.capabilities,
-            speech_model=_speech_model(config),
+            config=grant.session or None,
+            speech_model=speech_model(config, backend),
         )
         session_id = session.config["id"]
         dialect = _dialect(websocket)
         log.info(
-            "session %s opened: model=%s dialect=%s client=%s",
+            "session %s opened: model=%s dialect=%s auth=%s client=%s",
             session_id,
             model,
             dialect,
+            grant.kind,
             websocket.client.host if websocket.client else "?",
         )
         channel = WebSocketChannel(websocket, config.max_frame_bytes)
@@ -106,8 +108,12 @@ def create_app(config: ServerConfig) -> Starlette:
             await channel.close()
             log.info("session %s closed", session_id)
 
-    return Starlette(
-        routes=[WebSocketRoute("/v1/realtime", realtime)],
+    # the calls routes come first: their sideband route takes `/v1/realtime?call_id=`
+    routes: list[BaseRoute] = [*call_routes(config), WebSocketRoute("/v1/realtime", realtime)]
+    routes += client_secret_routes(config.default_model, config.ephemeral_keys.clock)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: handle_api_error},
         middleware=[
             Middleware(
                 CORSMiddleware,
@@ -118,3 +124,5 @@ def create_app(config: ServerConfig) -> Starlette:
             )
         ],
     )
+    app.state.realtime_auth = Authenticator(config.api_keys, config.ephemeral_keys)
+    return app

@@ -10,9 +10,14 @@ import asyncio
 import contextlib
 from typing import Protocol
 
+from ..transports.base import Inbound
+
 
 class EventChannel(Protocol):
-    async def recv(self) -> str | bytes | None:
+    """The driver's view of a transport (transports.base.Transport): a WebRTC one also
+    gives peer audio and player notices from `recv`, and is an AudioTransport."""
+
+    async def recv(self) -> Inbound | None:
         """The next frame, or None once the peer has gone."""
         ...
 

@@ -4,6 +4,11 @@ One reader (client frames into the session), one writer (a bounded queue of
 outgoing frames, so a slow client slows the producers instead of growing memory),
 and one task per response or transcription in flight. When either side goes away
 every task is cancelled and awaited; nothing outlives the session.
+
+Over a transport that plays audio itself (WebRTC, an AudioTransport) the reader also
+takes the peer's audio into the session and the player's notices, and response
+audio goes to the player through the same writer queue as the events, so it never
+overtakes the events that announce it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 from typing import Any
 
 from .._generated._runtime import to_json
-from ..audio import WireEncoder, to_mono_int16
+from ..audio import WireEncoder, decode, to_mono_int16
 from ..backends.base import (
     AudioChunk,
     CloseSession,
@@ -37,15 +42,24 @@ from ..backends.base import (
 )
 from ..protocol.config import input_format, output_format
 from ..protocol.outputs import (
+    AudioDone,
     CancelResponse,
     ClearOutputAudio,
     InputAudio,
     Output,
+    PlayAudio,
     Send,
     StartResponse,
     Transcribe,
 )
 from ..protocol.session import Session
+from ..transports.base import (
+    AudioTag,
+    AudioTransport,
+    InputFrame,
+    PlaybackStarted,
+    PlaybackStopped,
+)
 from .channel import EventChannel
 
 log = logging.getLogger("realtime_sdk.session")
@@ -101,6 +115,8 @@ class SessionDriver:
         self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._speech_item: str | None = None  # item id announced at speech_started
+        self._player = channel if isinstance(channel, AudioTransport) else None
+        self._mic: WireEncoder | None = None  # peer audio -> the session's input format
         # Session calls never await, so they cannot interleave; acting on the outputs does
         # (a full queue), so flushes take turns to keep events in the order made.
         self._flush_lock = asyncio.Lock()
@@ -118,7 +134,14 @@ class SessionDriver:
                 raw = await self.channel.recv()
                 if raw is None:
                     break
-                self.session.receive(raw)
+                if isinstance(raw, InputFrame):
+                    self._input_audio(raw)
+                elif isinstance(raw, PlaybackStarted):
+                    self.session.output_audio_started(raw.response_id)
+                elif isinstance(raw, PlaybackStopped):
+                    self.session.output_audio_stopped(raw.response_id)
+                else:
+                    self.session.receive(raw)
                 await self._flush()
         finally:
             await self._shutdown(writer)
@@ -195,23 +218,62 @@ class SessionDriver:
     async def _write(self) -> None:
         while True:
             frame = await self._queue.get()
-            if frame is _CLOSE:
-                await self.channel.close()
-                return
             try:
-                await self.channel.send(frame)
+                if frame is _CLOSE:
+                    await self.channel.close()
+                    return
+                if isinstance(frame, str):
+                    await self.channel.send(frame)
+                else:
+                    await self._play(frame)
             except ConnectionError:
                 return
+            finally:
+                self._queue.task_done()
+
+    async def _play(self, out: PlayAudio | AudioDone) -> None:
+        """Response audio to a transport that plays it; it may wait for room."""
+        assert self._player is not None
+        if isinstance(out, PlayAudio):
+            tag = AudioTag(out.response_id, out.item_id, out.content_index)
+            await self._player.send_audio(decode(out.audio, out.format), out.format.rate, tag)
+        else:
+            self._player.finish_audio(out.response_id)
+
+    def _clear(self, out: ClearOutputAudio) -> None:
+        """Drop the unplayed audio; the session truncates at what was played."""
+        if self._player is None:
+            return  # websocket: the client plays and clears its own audio
+        played = self._player.clear_audio()
+        if played is not None:
+            tag = played.tag
+            cut = (tag.item_id, tag.content_index, played.audio_end_ms)
+            self.session.output_audio_cleared(tag.response_id, cut)
+        elif out.requested:
+            self.session.output_audio_cleared(out.response_id)
+
+    def _input_audio(self, frame: InputFrame) -> None:
+        """Peer audio (RTP) into the session, as an append of its input format would."""
+        fmt = input_format(self.session.config)
+        mic = self._mic
+        if mic is None or mic.rate != frame.rate or mic.fmt != fmt:
+            mic = self._mic = WireEncoder(frame.rate, fmt)
+        self.session.append_audio(mic.process(frame.samples))
 
     async def _flush(self) -> None:
-        """Act on everything the session asked for, in order."""
+        """Act on everything the session asked for, in order, including what acting
+        on it asked for in turn."""
         async with self._flush_lock:
-            for out in self.session.take():
-                await self._act(out)
+            while outputs := self.session.take():
+                for out in outputs:
+                    await self._act(out)
 
     async def _act(self, out: Output) -> None:
         if isinstance(out, Send):
             await self._queue.put(to_json(out.event))
+        elif isinstance(out, PlayAudio | AudioDone):
+            if self._player is not None:  # through the queue: after the events before it
+                await self._queue.put(out)
         elif isinstance(out, StartResponse):
             self._spawn(out.response_id, self._respond(out))
         elif isinstance(out, CancelResponse):
@@ -225,7 +287,7 @@ class SessionDriver:
             if isinstance(self.backend, TurnTakingBackend):
                 await self.backend.receive_audio(out.audio, input_format(self.session.config))
         elif isinstance(out, ClearOutputAudio):
-            pass  # websocket: the client plays and clears its own audio
+            self._clear(out)
 
     def _spawn(self, key: str, work: Any) -> None:
         task = asyncio.create_task(work, name=f"realtime-{key}")
@@ -255,6 +317,11 @@ class SessionDriver:
             return
         try:
             async for piece in self.backend.respond(request):
+                if isinstance(piece, AudioChunk) and self._player is not None:
+                    # a back-end faster than real time waits here, not the whole session:
+                    # once what it made so far is with the player, until the player has room
+                    await self._queue.join()
+                    await self._player.room()
                 pieces.apply(piece)
                 await self._flush()
             pieces.finish_audio()

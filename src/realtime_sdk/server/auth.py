@@ -1,0 +1,228 @@
+"""Who may connect: the server's API keys, and the `ek_` keys it issues.
+
+`POST /v1/realtime/client_secrets` hands a short-lived `ek_…` key to a trusted
+back-end, which passes it to a browser; the SDKs treat the `ek_` prefix as
+browser-safe. A key carries the session config its connections start from.
+
+Rules (both transports):
+
+- no API key configured: the server is open (local use), any key or none is let in;
+- an `ek_` key is always looked up, open or not: unknown or expired is refused,
+  because connecting without the session it promises would silently be wrong;
+- an `ek_` key may start sessions (websocket, calls) but not mint more keys, or a
+  browser could extend its own access forever.
+
+`authorize_ws` / `authorize_http` return a `Grant` or raise `AuthError` (an `ApiError`,
+HTTP 401, OpenAI's body). In an HTTP route just let it propagate: the app's exception
+handler renders it. A websocket refusal goes out with `refuse_ws`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
+
+from .errors import ApiError
+
+log = logging.getLogger("realtime_sdk.server")
+
+EPHEMERAL_PREFIX = "ek_"
+KEY_SUBPROTOCOL = "openai-insecure-api-key."
+CLOSE_POLICY = 1008
+_CLOSE_REASON_MAX = 123  # bytes a close frame's reason may hold
+_PURGE_EVERY_S = 60
+
+
+class AuthError(ApiError):
+    """A refused key: HTTP 401 (403 for an `ek_` key where only API keys will do)."""
+
+    def __init__(self, message: str, code: str | None = "invalid_api_key", status: int = 401):
+        super().__init__(status, message, code=code)
+
+
+@dataclass(frozen=True)
+class EphemeralKey:
+    """One issued key: what it lets a connection start as, and until when."""
+
+    value: str
+    expires_at: int  # unix seconds; refused from then on (sessions already open go on)
+    session: dict[str, Any]  # a GA partial session (no `type`, no `model`) applied on connect
+    model: str | None = None  # the model the key pins, if the request named one
+
+
+@dataclass(frozen=True)
+class Grant:
+    """How a request got in, and the session config it starts from (`ek_` keys only)."""
+
+    kind: Literal["open", "api_key", "ephemeral"]
+    session: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+
+
+class EphemeralKeys:
+    """The in-memory store of issued keys, indexed by a hash so it holds no secret.
+
+    Keys live in one process: a server restart (or another worker) forgets them.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time, max_keys: int = 100_000) -> None:
+        self.clock = clock
+        self.max_keys = max_keys
+        self._keys: dict[bytes, EphemeralKey] = {}
+        self._purged_at = 0.0
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def issue(
+        self, *, ttl_s: int, session: dict[str, Any], model: str | None = None
+    ) -> EphemeralKey:
+        self._purge()
+        if len(self._keys) >= self.max_keys:
+            raise ApiError(
+                429, "Too many live client secrets on this server.", code="rate_limit_exceeded"
+            )
+        key = EphemeralKey(
+            value=EPHEMERAL_PREFIX + secrets.token_hex(16),
+            expires_at=self.now() + ttl_s,
+            session=copy.deepcopy(session),
+            model=model,
+        )
+        self._keys[_digest(key.value)] = key
+        return key
+
+    def get(self, value: str) -> EphemeralKey | None:
+        """The key as issued, expired or not; None when this server never issued it."""
+        return self._keys.get(_digest(value))
+
+    def _purge(self) -> None:
+        now = self.clock()
+        if now - self._purged_at < _PURGE_EVERY_S and len(self._keys) < self.max_keys:
+            return
+        self._purged_at = now
+        self._keys = {h: k for h, k in self._keys.items() if k.expires_at > now}
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
+def _masked(key: str) -> str:
+    """How the service quotes a wrong key: enough to recognise it, not to use it."""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:4]}{'*' * min(len(key) - 8, 20)}{key[-4:]}"
+
+
+class Authenticator:
+    """Decides on an offered key; shared by every route of one app."""
+
+    def __init__(self, api_keys: Iterable[str], keys: EphemeralKeys) -> None:
+        self.api_keys = frozenset(api_keys)
+        self.keys = keys
+
+    @property
+    def open(self) -> bool:
+        return not self.api_keys
+
+    def check(self, key: str | None, *, ephemeral: bool = True) -> Grant:
+        """The grant for `key`, or AuthError; `ephemeral=False` refuses `ek_` keys."""
+        if key is not None and key.startswith(EPHEMERAL_PREFIX):
+            return self._check_ephemeral(key, ephemeral)
+        if self.open:
+            return Grant("open")
+        if not key:
+            raise AuthError(
+                "You didn't provide an API key. You need to provide your API key in an"
+                " Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                code=None,
+            )
+        # compare with every key, so the time taken does not tell which one nearly matched
+        matches = [secrets.compare_digest(key.encode(), k.encode()) for k in self.api_keys]
+        if not any(matches):
+            raise AuthError(f"Incorrect API key provided: {_masked(key)}.")
+        return Grant("api_key")
+
+    def _check_ephemeral(self, key: str, allowed: bool) -> Grant:
+        issued = self.keys.get(key)
+        if issued is None:
+            raise AuthError(f"Incorrect API key provided: {_masked(key)}.")
+        if issued.expires_at <= self.keys.now():
+            raise AuthError("The ephemeral key has expired; request a new client secret.")
+        if not allowed:
+            raise AuthError(
+                "An ephemeral key cannot be used here; use an API key.",
+                code="permission_denied",
+                status=403,
+            )
+        return Grant("ephemeral", copy.deepcopy(issued.session), issued.model)
+
+
+def authenticator(connection: HTTPConnection) -> Authenticator:
+    """The app's Authenticator (on `app.state`, set by `create_app`)."""
+    auth = getattr(connection.app.state, "realtime_auth", None)
+    if not isinstance(auth, Authenticator):
+        raise RuntimeError("not a realtime_sdk app: app.state.realtime_auth is not set")
+    return auth
+
+
+def bearer_key(connection: HTTPConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def offered_key(websocket: WebSocket) -> str | None:
+    """Bearer header first, else a browser's `openai-insecure-api-key.<key>` subprotocol."""
+    key = bearer_key(websocket)
+    if key is not None:
+        return key
+    for protocol in websocket.scope.get("subprotocols", []):
+        if protocol.startswith(KEY_SUBPROTOCOL):
+            return str(protocol[len(KEY_SUBPROTOCOL) :])
+    return None
+
+
+def authorize_ws(websocket: WebSocket) -> Grant:
+    """The grant of a websocket handshake, or AuthError (send it with `refuse_ws`)."""
+    return authenticator(websocket).check(offered_key(websocket))
+
+
+def authorize_http(connection: HTTPConnection, *, ephemeral: bool = True) -> Grant:
+    """The grant of an HTTP request (Bearer header), or AuthError, which the app renders
+    as a 401 JSON body; `ephemeral=False` for routes only an API key may call."""
+    try:
+        return authenticator(connection).check(bearer_key(connection), ephemeral=ephemeral)
+    except AuthError as exc:
+        _log_refusal(connection, exc)
+        raise
+
+
+async def refuse_ws(websocket: WebSocket, error: ApiError) -> None:
+    """Refuse a handshake with the HTTP status and JSON body, as the service does.
+
+    Without the ASGI denial-response extension, close with 1008 instead (servers
+    answer a close before accept with HTTP 403).
+    """
+    _log_refusal(websocket, error)
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error.response())
+    else:
+        reason = error.message.encode()[:_CLOSE_REASON_MAX].decode(errors="ignore")
+        await websocket.close(CLOSE_POLICY, reason)
+
+
+def _log_refusal(connection: HTTPConnection, error: ApiError) -> None:
+    client = connection.client.host if connection.client else "?"
+    log.warning("refused %s from %s: %s", connection.url.path, client, error.message)
