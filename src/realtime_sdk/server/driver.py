@@ -86,6 +86,7 @@ class _Pieces:
         elif isinstance(piece, TranscriptDelta):
             session.response_transcript(response_id, piece.text)
         elif isinstance(piece, FunctionCall):
+            self.finish_audio()  # the audio's tail belongs to the message before the call
             session.response_function_call(response_id, piece.name, piece.arguments, piece.call_id)
         elif isinstance(piece, UserTranscript):
             item_id = session.last_user_item()
