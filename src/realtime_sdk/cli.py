@@ -13,8 +13,22 @@ from typing import Any
 
 from .backends.base import Responder, TurnTakingBackend
 
-BUILT_IN: dict[str, str] = {"echo": "realtime_sdk.backends.echo:EchoBackend"}
+BUILT_IN: dict[str, str] = {
+    "agent": "realtime_sdk.backends.agent:OfflineAgent",
+    "echo": "realtime_sdk.backends.echo:EchoBackend",
+}
+DEFAULT_HANDLER = "agent"
 API_KEYS_ENV = "REALTIME_SDK_API_KEYS"
+LLM_ENV = {
+    "llm_base_url": "REALTIME_SDK_LLM_BASE_URL",
+    "llm_model": "REALTIME_SDK_LLM_MODEL",
+    "llm_api_key": "REALTIME_SDK_LLM_API_KEY",
+}
+AGENT_EXTRA = (
+    "the default back-end (the offline voice agent) needs the agent extra:"
+    " pip install 'realtime-sdk[agent]' (or run `make serve`); or serve another"
+    " back-end with --handler echo or --handler module:attr"
+)
 
 
 def _load(spec: str) -> Any:
@@ -58,6 +72,30 @@ def backend_factory(spec: str) -> Callable[[], Any]:
     raise SystemExit(f"--handler {spec!r}: not a back-end, FastRTC handler or reply function")
 
 
+def agent_factory(
+    llm_base_url: str | None = None, llm_model: str | None = None, llm_api_key: str | None = None
+) -> Callable[[], Any]:
+    """The offline voice agent, one per session, its heavy parts started now.
+
+    Loading espeak-ng and starting the pocketsphinx worker here means a missing or broken
+    extra stops `serve` at once with what to install, and the first caller does not wait.
+    """
+    try:
+        from .backends.agent import OfflineAgent
+        from .backends.recognition import RecognitionError, recognizer
+        from .backends.speech import SpeechError, speech
+
+        speech()
+        recognizer().warm_up().result(timeout=60)
+    except (ImportError, RecognitionError, SpeechError) as exc:
+        raise SystemExit(f"realtime-sdk serve: {AGENT_EXTRA} ({exc})") from None
+
+    def make() -> OfflineAgent:
+        return OfflineAgent(llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key)
+
+    return make
+
+
 def _is_fastrtc_handler(obj: Any) -> bool:
     return all(callable(getattr(obj, name, None)) for name in ("receive", "emit", "copy"))
 
@@ -74,7 +112,40 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the OpenAI Realtime API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--handler", default="echo", help="built-in name (echo) or module:attr")
+    serve.add_argument(
+        "--handler",
+        default=DEFAULT_HANDLER,
+        help="built-in back-end (agent: the offline voice agent, the default; echo) or"
+        " module:attr (a FastRTC handler, a reply function or a native back-end)",
+    )
+    llm = serve.add_argument_group(
+        "the agent's LLM",
+        "Without --llm-base-url the agent answers with a template quoting what it heard."
+        " With it, replies stream from an OpenAI-compatible chat-completions server"
+        " (vLLM, llama.cpp, Ollama...): the session's instructions are the system message"
+        " and its function tools are passed through.",
+    )
+    llm.add_argument(
+        "--llm-base-url",
+        default=os.environ.get(LLM_ENV["llm_base_url"]),
+        metavar="URL",
+        help=f"base URL of the chat-completions server, e.g. http://127.0.0.1:11434/v1"
+        f" (also ${LLM_ENV['llm_base_url']})",
+    )
+    llm.add_argument(
+        "--llm-model",
+        default=os.environ.get(LLM_ENV["llm_model"]),
+        metavar="M",
+        help=f"model name (also ${LLM_ENV['llm_model']}; default: the first one the server"
+        " lists at /models)",
+    )
+    llm.add_argument(
+        "--llm-api-key",
+        default=os.environ.get(LLM_ENV["llm_api_key"]),
+        metavar="K",
+        help=f"bearer key for the chat-completions server (also ${LLM_ENV['llm_api_key']},"
+        " which keeps it out of the process list)",
+    )
     serve.add_argument(
         "--api-key",
         action="append",
@@ -107,8 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.handler == "agent":
+        factory = agent_factory(args.llm_base_url, args.llm_model, args.llm_api_key)
+    else:
+        if args.llm_base_url:
+            logging.getLogger("realtime_sdk.cli").warning(
+                "--llm-base-url is an option of the agent back-end: --handler %s ignores it",
+                args.handler,
+            )
+        factory = backend_factory(args.handler)
     config = ServerConfig(
-        backend_factory=backend_factory(args.handler),
+        backend_factory=factory,
         api_keys=frozenset(api_keys),
         default_model=args.model,
         turn_detection=not args.no_turn_detection,
