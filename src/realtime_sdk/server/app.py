@@ -27,6 +27,7 @@ from .auth import Authenticator, AuthError, EphemeralKeys, authorize_ws, refuse_
 from .calls import call_routes
 from .driver import SessionDriver
 from .errors import ApiError, handle_api_error
+from .playground import playground_routes
 from .secrets import client_secret_routes
 
 log = logging.getLogger("realtime_sdk.server")
@@ -111,6 +112,7 @@ def create_app(config: ServerConfig) -> Starlette:
     # the calls routes come first: their sideband route takes `/v1/realtime?call_id=`
     routes: list[BaseRoute] = [*call_routes(config), WebSocketRoute("/v1/realtime", realtime)]
     routes += client_secret_routes(config.default_model, config.ephemeral_keys.clock)
+    routes += playground_routes()  # the page at `/`
     app = Starlette(
         routes=routes,
         exception_handlers={ApiError: handle_api_error},
