@@ -198,7 +198,11 @@ def serve_worker() -> None:
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the C library prints goes to stderr, not into the protocol
     requests = sys.stdin.buffer
-    decoder = build_decoder()
+    try:
+        decoder = build_decoder()
+    except RecognitionError as exc:  # the parent reports it; one line here, no traceback
+        print(f"pocketsphinx worker: {exc}", file=sys.stderr)
+        return
     protocol_out.write(_READY)
     protocol_out.flush()
     while True:
