@@ -1,0 +1,87 @@
+// The server events a page received, with their arrival time, shown on the page.
+
+export class EventLog {
+  constructor(element) {
+    this.element = element;
+    this.events = [];
+    this.waiters = [];
+  }
+
+  add(event) {
+    const entry = { t: performance.now(), type: event.type, event };
+    this.events.push(entry);
+    if (this.element) {
+      const line = document.createElement('div');
+      line.textContent = `${entry.t.toFixed(0).padStart(6)} ms  ${event.type}`;
+      this.element.append(line);
+    }
+    this.waiters = this.waiters.filter((w) => !w(entry));
+  }
+
+  first(type) {
+    return this.events.find((e) => e.type === type) ?? null;
+  }
+
+  types() {
+    return this.events.map((e) => e.type);
+  }
+
+  /** The first event of `type` (already here or to come), or an error after `ms`. */
+  waitFor(type, ms) {
+    const seen = this.first(type);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no ${type} within ${ms} ms; got: ${this.types().join(', ')}`));
+      }, ms);
+      this.waiters.push((entry) => {
+        if (entry.type !== type) return false;
+        clearTimeout(timer);
+        resolve(entry);
+        return true;
+      });
+    });
+  }
+
+  /** For the test: type, time and the few fields worth checking. */
+  summary() {
+    return this.events.map(({ t, type, event }) => ({
+      t: Math.round(t),
+      type,
+      ...(event.response?.status && { status: event.response.status }),
+      ...(event.error && { error: event.error }),
+      ...(event.item_id && { item_id: event.item_id }),
+      ...(event.audio_start_ms !== undefined && { audio_start_ms: event.audio_start_ms }),
+      ...(event.audio_end_ms !== undefined && { audio_end_ms: event.audio_end_ms }),
+    }));
+  }
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function until(condition, ms, what) {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`${what} within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+/** Codec, addresses and packet counts from getStats, for the test. */
+export async function rtcSummary(pc) {
+  const stats = [...(await pc.getStats()).values()];
+  const byId = new Map(stats.map((s) => [s.id, s]));
+  const codec = (s) => byId.get(s?.codecId)?.mimeType ?? null;
+  const inbound = stats.find((s) => s.type === 'inbound-rtp' && s.kind === 'audio');
+  const outbound = stats.find((s) => s.type === 'outbound-rtp' && s.kind === 'audio');
+  const pair = stats.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+  return {
+    connection_state: pc.connectionState,
+    inbound_codec: codec(inbound),
+    outbound_codec: codec(outbound),
+    packets_received: inbound?.packetsReceived ?? 0,
+    packets_sent: outbound?.packetsSent ?? 0,
+    local_address: byId.get(pair?.localCandidateId)?.address ?? null,
+    remote_address: byId.get(pair?.remoteCandidateId)?.address ?? null,
+  };
+}

@@ -1,0 +1,80 @@
+// A page as a developer would write it with no SDK: a peer connection with one audio
+// transceiver and the `oai-events` data channel, the offer POSTed as application/sdp to
+// /v1/realtime/calls, the answer applied, then the fake microphone put on the sender
+// once the session exists (so the recorded speech starts at a known point).
+
+import { Meters, drawLevels, turnTiming } from './lib/audio.js';
+import { EventLog, rtcSummary, sleep, until } from './lib/log.js';
+
+const status = (text) => {
+  document.querySelector('#status').textContent = text;
+};
+
+window.runScenario = async (params) => {
+  const api = params.api;
+  const auth = { Authorization: `Bearer ${params.key ?? 'sk-browser'}` };
+  const log = new EventLog(document.querySelector('#events'));
+  const meters = await Meters.create();
+  const started = performance.now();
+
+  const pc = new RTCPeerConnection();
+  const channel = pc.createDataChannel('oai-events');
+  channel.addEventListener('message', (m) => log.add(JSON.parse(m.data)));
+  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  let remote = null;
+  pc.addEventListener('track', (e) => {
+    remote = meters.watch('remote', e.streams[0] ?? new MediaStream([e.track]), { play: true });
+  });
+
+  status('offering');
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  const posted = performance.now();
+  const response = await fetch(`${api}/v1/realtime/calls?model=gpt-realtime`, {
+    method: 'POST',
+    body: offer.sdp, // as browsers post it: no candidates yet
+    headers: { 'Content-Type': 'application/sdp', ...auth },
+  });
+  const answer = await response.text();
+  const answered = performance.now();
+  if (response.status !== 201) throw new Error(`offer refused: ${response.status} ${answer}`);
+  const location = response.headers.get('Location');
+  await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+
+  status('waiting for session.created');
+  await log.waitFor('session.created', 15_000);
+  const mic = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+  });
+  await transceiver.sender.replaceTrack(mic.getAudioTracks()[0]);
+  const micMeter = meters.watch('mic', mic);
+
+  status('talking');
+  await log.waitFor('output_audio_buffer.stopped', params.turn_timeout_ms ?? 30_000);
+  await sleep(400); // the browser's jitter buffer still holds the end of the reply
+  const rtc = await rtcSummary(pc);
+
+  status('hanging up');
+  const hangup = await fetch(`${api}${location}/hangup`, { method: 'POST', headers: auth });
+  await until(() => channel.readyState === 'closed', 10_000, 'the data channel did not close');
+  mic.getTracks().forEach((t) => t.stop());
+  pc.close();
+  drawLevels(document.querySelector('#levels'), [micMeter, remote].filter(Boolean));
+  status(`done: ${log.types().length} events`);
+
+  return {
+    status: response.status,
+    content_type: response.headers.get('Content-Type'),
+    location,
+    answer_has_candidates: answer.includes('a=candidate:'),
+    offer_to_answer_ms: answered - posted,
+    scenario_start_ms: started,
+    events: log.summary(),
+    mic: micMeter.summary(),
+    remote: remote?.summary() ?? null,
+    turn: remote ? turnTiming(micMeter, remote) : null,
+    rtc,
+    hangup_status: hangup.status,
+    channel_state: channel.readyState,
+  };
+};

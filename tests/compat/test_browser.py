@@ -1,0 +1,150 @@
+"""Headless Chromium over WebRTC against `realtime-sdk serve`, server and browser in a
+private network namespace (tests/browser.py).
+
+Three pages each complete an audio turn with recorded speech on the fake microphone:
+a plain page (RTCPeerConnection, `oai-events`, the SDP offer fetched to
+/v1/realtime/calls), `@openai/agents-realtime`'s WebRTC transport, and the plain page
+against a FastRTC handler served with `--handler module:attr`. The reply as the page
+heard it (levels of the remote track, in 20 ms blocks) must be loud and about as long
+as the speech. Screenshots go to tests/artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import artifact, run_page, speech_wav
+from conftest import need
+
+TESTS = Path(__file__).resolve().parent.parent
+SPEECH = TESTS / "fixtures" / "audio" / "fastrtc-how-are-you-24k.wav"
+SERVER_DIR = TESTS / "server"  # cli_handlers.py
+
+
+@pytest.fixture
+def mic(tmp_path: Path) -> Path:
+    """The speech fixture as Chromium's fake microphone plays it (48 kHz, 2.5 s tail)."""
+    return speech_wav(SPEECH, tmp_path / "mic.wav", lead_s=0.3, tail_s=2.5)
+
+
+def first(events: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = [e for e in events if e["type"] == kind]
+    assert found, f"no {kind} in {[e['type'] for e in events]}"
+    return found[0]
+
+
+def check_heard(page: dict[str, Any]) -> None:
+    """The speech went out, and a reply as loud and about as long came back after it."""
+    mic, remote = page["mic"], page["remote"]
+    assert mic is not None and remote is not None, page
+    assert mic["voiced_s"] > 0.8, mic  # about 1.1 s of speech in the fixture
+    assert remote["peak_rms"] > 1000, remote
+    ratio = remote["voiced_s"] / mic["voiced_s"]
+    assert 0.6 < ratio < 1.5, (mic, remote)
+    assert remote["first_voiced_ms"] > mic["last_voiced_ms"], "the reply overlapped the speech"
+    rtc = page["rtc"]
+    assert (rtc["inbound_codec"], rtc["outbound_codec"]) == ("audio/opus", "audio/opus"), rtc
+    assert rtc["local_address"] == rtc["remote_address"] == "127.0.0.1", rtc
+
+
+def check_turn(events: list[dict[str, Any]]) -> None:
+    """Server VAD's turn, one completed response, the playback notices, in order."""
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "session.created", kinds
+    assert "error" not in kinds, events
+    assert "response.output_audio.delta" not in kinds  # audio leaves over RTP
+    order = [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "response.created",
+        "output_audio_buffer.started",
+        "output_audio_buffer.stopped",
+    ]
+    times = [first(events, kind)["t"] for kind in order]
+    assert times == sorted(times), list(zip(order, times, strict=True))
+    assert first(events, "response.done")["status"] == "completed"
+
+
+def figures(name: str, run: dict[str, Any]) -> dict[str, float]:
+    """The timings this test reports, all as the browser saw them (ms)."""
+    page = run["result"]
+    events = page["events"]
+    offer = next(c for c in run["api_calls"] if c["url"].startswith("/v1/realtime/calls"))
+    speech_end = page["turn"]["speech_end_ms"]
+    out = {
+        "offer_to_answer": offer["duration_ms"],
+        "page_start_to_session_created": first(events, "session.created")["t"],
+        "scenario_start_to_session_created": (
+            first(events, "session.created")["t"] - page["scenario_start_ms"]
+        ),
+        "speech_end_to_speech_stopped": first(events, "input_audio_buffer.speech_stopped")["t"]
+        - speech_end,
+        "speech_end_to_output_started": first(events, "output_audio_buffer.started")["t"]
+        - speech_end,
+        "speech_end_to_first_voiced_audio": page["turn"]["latency_ms"],
+    }
+    shown = ", ".join(f"{k} {v:.0f}" for k, v in out.items())
+    voiced = (
+        f"voiced: mic {page['mic']['voiced_s']:.2f} s, reply {page['remote']['voiced_s']:.2f} s"
+    )
+    print(f"\n{name} (ms): {shown}; {voiced}; screenshot {run.get('screenshot')}")
+    return out
+
+
+def test_plain_page_completes_an_audio_turn(mic: Path) -> None:
+    run = run_page(
+        "plain.html", wav=mic, screenshot=artifact("plain.png"), params={"key": "sk-plain"}
+    )
+    page = run["result"]
+    assert run["page_errors"] == [], run["page_errors"]
+    assert page["status"] == 201 and page["content_type"].startswith("application/sdp")
+    assert page["location"].startswith("/v1/realtime/calls/rtc_")  # readable across origins
+    assert page["answer_has_candidates"]  # 127.0.0.1, though the offer carried none
+    check_turn(page["events"])
+    check_heard(page)
+    # the page hung up; the server closed the data channel
+    assert (page["hangup_status"], page["channel_state"]) == (200, "closed")
+    timings = figures("plain page", run)
+    assert timings["offer_to_answer"] < 5000  # generous: the cores are shared
+
+
+def test_agents_realtime_webrtc_transport_completes_an_audio_turn(tmp_path: Path) -> None:
+    # the SDK asks for the microphone before it offers: lead silence covers the setup
+    wav = speech_wav(SPEECH, tmp_path / "mic.wav", lead_s=2.0, tail_s=3.0)
+    run = run_page("agents.html", wav=wav, screenshot=artifact("agents-realtime.png"))
+    page = run["result"]
+    assert run["page_errors"] == [], run["page_errors"]
+    assert page["errors"] == []
+    assert page["key_prefix"] == "ek_" and page["call_id"].startswith("rtc_")
+    assert [c["url"] for c in run["api_calls"]][:2] == [
+        "/v1/realtime/client_secrets",
+        "/v1/realtime/calls",
+    ]
+    events = page["events"]
+    assert "session.updated" in [e["type"] for e in events]  # the SDK's config, acknowledged
+    check_turn(events)
+    check_heard(page)
+    # the SDK's own history holds the spoken turn and the reply
+    assert [h["role"] for h in page["history"]][:2] == ["user", "assistant"], page["history"]
+    figures("agents-realtime", run)
+
+
+def test_fastrtc_handler_answers_chromium(mic: Path) -> None:
+    need(importlib.util.find_spec("fastrtc") is not None, "the fastrtc extra is not installed")
+    run = run_page(
+        "plain.html",
+        serve_args=["--handler", "cli_handlers:pause_echo"],
+        env={"PYTHONPATH": str(SERVER_DIR)},
+        wav=mic,
+        screenshot=artifact("fastrtc-handler.png"),
+    )
+    page = run["result"]
+    assert run["page_errors"] == [], run["page_errors"]
+    # ReplyOnPause's own turns, mapped onto speech_started/stopped and one response
+    check_turn(page["events"])
+    check_heard(page)
+    assert (page["hangup_status"], page["channel_state"]) == (200, "closed")
+    figures("FastRTC ReplyOnPause", run)
