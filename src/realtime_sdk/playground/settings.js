@@ -16,6 +16,7 @@ export class Settings {
     this.tools = $("tools");
     this.error = $("settings-error");
     this.transcriptionModel = TRANSCRIPTION_MODEL;
+    this.current = null; // the session as the server last told it
     this.turnDetection.addEventListener("change", () => this.syncEnabled());
     this.syncEnabled();
   }
@@ -63,6 +64,7 @@ export class Settings {
 
   /** Show the server's effective session (from session.created / session.updated). */
   show(session) {
+    this.current = session;
     if (typeof session.instructions === "string") this.instructions.value = session.instructions;
     const modalities = session.output_modalities || session.modalities;
     if (Array.isArray(modalities) && modalities.length) {
