@@ -9,14 +9,19 @@ from typing import Any
 
 import httpx
 
-from .connection import ConnectionClosedError, RealtimeConnection, Reply
+from ..transports.ice import IceConfig
+from .connection import ClientTransport, ConnectionClosedError, RealtimeConnection, Reply
+from .heard import HeardAudio
 from .state import ConversationState
-from .urls import api_key_from, http_url, realtime_url
+from .urls import api_key_from, calls_url, http_url, realtime_url
+from .webrtc import WebRTCClientTransport
 from .websocket import WebSocketClientTransport
 
 __all__ = [
     "ConnectionClosedError",
     "ConversationState",
+    "HeardAudio",
+    "IceConfig",
     "RealtimeConnection",
     "Reply",
     "connect",
@@ -37,23 +42,54 @@ async def connect(
     dialect: str = "ga",
     reconnect: bool = True,
     ssl: ssl_module.SSLContext | None = None,
+    session: Mapping[str, Any] | None = None,
+    ice: IceConfig | None = None,
 ) -> AsyncIterator[RealtimeConnection]:
-    """Open a realtime connection; the URL rules and key lookup are openai-python's."""
+    """Open a realtime connection; the URL rules and key lookup are openai-python's.
+
+    `transport="webrtc"` makes a call: the offer goes to `<base_url>/realtime/calls`
+    (or to `url`), with `session` as the multipart `session` part when given; `ice`
+    sets STUN/TURN servers and the loopback policy. Over websocket a `session` is
+    sent as the first `session.update`. `api_key` may be an `ek_` client secret.
+    """
     key = api_key_from(api_key)
     all_headers = {**({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
     if dialect == "beta":
         all_headers.setdefault("OpenAI-Beta", "realtime=v1")
-    if transport != "websocket":
-        raise ValueError(f"transport {transport!r}: this version speaks 'websocket'")
-    channel = WebSocketClientTransport(
-        realtime_url(url=url, base_url=base_url, model=model, query=query),
-        headers=all_headers,
-        reconnect=reconnect,
-        ssl=ssl,
-    )
-    await channel.open()
+    channel: ClientTransport
+    if transport == "webrtc":
+        if dialect != "ga":
+            raise ValueError("WebRTC calls speak the GA dialect")
+        call_session = None
+        if session is not None:
+            call_session = {"type": "realtime", **session}
+            if model is not None:
+                call_session.setdefault("model", model)
+        rtc = WebRTCClientTransport(
+            calls_url(url=url, base_url=base_url, model=model if session is None else None,
+                      query=query),
+            headers=all_headers,
+            session=call_session,
+            ice=ice,
+            verify=ssl if ssl is not None else True,
+        )  # fmt: skip
+        await rtc.open()
+        channel = rtc
+    elif transport == "websocket":
+        ws = WebSocketClientTransport(
+            realtime_url(url=url, base_url=base_url, model=model, query=query),
+            headers=all_headers,
+            reconnect=reconnect,
+            ssl=ssl,
+        )
+        await ws.open()
+        channel = ws
+    else:
+        raise ValueError(f"transport {transport!r}: use 'websocket' or 'webrtc'")
     conn = RealtimeConnection(channel, dialect=dialect)
     try:
+        if session is not None and transport == "websocket":
+            await conn.session.update(session={"type": "realtime", **session})
         yield conn
     finally:
         await conn.close()

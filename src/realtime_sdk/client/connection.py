@@ -4,6 +4,11 @@
 from the generated client stub. Received events are parsed leniently (a new event
 type never breaks the client), folded into `conn.state`, handed to callbacks, and
 yielded by `async for event in conn`.
+
+The audio helpers are the same on both transports. Over websocket, audio travels as
+events (appends out, deltas in, in the session's formats); over WebRTC it travels on
+the media tracks (`ClientMedia`): appended audio is played on the outgoing track and
+response audio is what arrived on the incoming one, at that track's rate.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel
@@ -22,12 +27,23 @@ from pydantic import BaseModel
 from .._generated import beta, ga
 from .._generated._runtime import to_json
 from .._generated.ga import AsyncClientResources
-from ..audio import AudioFormat, Int16Array, WireEncoder, b64decode_audio, b64encode_audio, decode
+from ..audio import (
+    AudioFormat,
+    Int16Array,
+    WireEncoder,
+    b64decode_audio,
+    b64encode_audio,
+    decode,
+    to_mono_int16,
+)
+from .heard import HeardAudio
 from .state import ConversationState
 from .tools import Tool, tool_from_function
 
 Callback = Callable[[Any], Any]
+F = TypeVar("F", bound=Callable[..., Any])
 AUDIO_DELTAS = ("response.output_audio.delta", "response.audio.delta")
+AUDIO_DONES = ("response.output_audio.done", "response.audio.done")
 APPEND_CHUNK_BYTES = 512 * 1024
 
 
@@ -39,6 +55,29 @@ class ClientTransport(Protocol):
     async def send(self, text: str) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ClientMedia(Protocol):
+    """Audio carried beside the events (WebRTC): an outgoing track, an incoming one."""
+
+    @property
+    def heard_rate(self) -> int: ...
+
+    @property
+    def pending_s(self) -> float: ...
+
+    async def append(self, samples: Int16Array, rate: int) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def drained(self) -> None: ...
+
+    def heard(self, response_id: str) -> Int16Array: ...
+
+    async def wait_heard(self, response_id: str, timeout: float | None = None) -> None: ...
+
+    def chunks(self, response_id: str | None = None) -> AsyncIterator[HeardAudio]: ...
 
 
 class ConnectionClosedError(ConnectionError):
@@ -67,6 +106,7 @@ class RealtimeConnection(AsyncClientResources):
         self._encoders: dict[int, WireEncoder] = {}
         self._last_session_update: str | None = None
         self._closed = False
+        self.media = transport if isinstance(transport, ClientMedia) else None
         transport.on_reconnect = self._resume
 
     # -- sending ----------------------------------------------------------------
@@ -146,12 +186,21 @@ class RealtimeConnection(AsyncClientResources):
 
     async def append_audio(self, audio: np.ndarray | bytes, rate: int | None = None) -> None:
         """Append audio: int16/float samples at `rate`, or bytes already in the session's
-        input format (when `rate` is None). Resampled and encoded as the session wants."""
+        input format (when `rate` is None). Over websocket it is resampled and encoded as
+        the session wants; over WebRTC it is played on the outgoing track."""
+        if self.media is not None:
+            if isinstance(audio, bytes) and rate is None:
+                fmt = self._format("input")
+                samples, rate = decode(audio, fmt), fmt.rate
+            else:
+                samples = to_mono_int16(
+                    np.frombuffer(audio, dtype=np.int16) if isinstance(audio, bytes) else audio
+                )
+            await self.media.append(samples, rate or 24000)
+            return
         if isinstance(audio, bytes) and rate is None:
             wire = audio
         else:
-            from ..audio import to_mono_int16
-
             samples = to_mono_int16(
                 np.frombuffer(audio, dtype=np.int16) if isinstance(audio, bytes) else audio
             )
@@ -168,14 +217,37 @@ class RealtimeConnection(AsyncClientResources):
     async def flush_audio(self) -> None:
         """Send what the resamplers still hold (~25-40 ms): call it before a commit, or the
         end of the turn is cut off."""
+        if self.media is not None:
+            await self.media.flush()
+            return
         for rate, encoder in list(self._encoders.items()):
             tail = encoder.flush()
             del self._encoders[rate]
             if tail:
                 await self.input_audio_buffer.append(audio=b64encode_audio(tail))
 
+    async def audio_sent(self) -> None:
+        """Until the appended audio has left: at once over websocket (the appends are
+        sent), over WebRTC once the track has played it all out, in real time."""
+        if self.media is not None:
+            await self.media.drained()
+
+    @property
+    def audio_pending_s(self) -> float:
+        """Seconds of appended audio not sent yet (WebRTC plays it in real time)."""
+        return self.media.pending_s if self.media is not None else 0.0
+
+    @property
+    def output_rate(self) -> int:
+        """The rate of response audio as the helpers give it: the session's output format
+        over websocket, the incoming track's over WebRTC."""
+        return self.media.heard_rate if self.media is not None else self._format("output").rate
+
     def response_audio(self, response_id: str) -> Int16Array:
-        """All audio a response produced so far, decoded to int16 at the output rate."""
+        """All audio a response produced so far (over WebRTC: that arrived), as int16
+        at `output_rate`."""
+        if self.media is not None:
+            return self.media.heard(response_id)
         response = self.state.responses.get(response_id)
         if response is None:
             return np.zeros(0, dtype=np.int16)
@@ -184,31 +256,76 @@ class RealtimeConnection(AsyncClientResources):
         )
         return decode(data, self._format("output"))
 
+    async def audio_chunks(self, response_id: str | None = None) -> AsyncIterator[HeardAudio]:
+        """One response's audio as it comes, with the item it belongs to: the given
+        response, or the next one with audio. Over WebRTC it comes from the incoming
+        track whether or not events are being read; over websocket it comes with the
+        events, so this reads them (state and callbacks still see every one)."""
+        if self.media is not None:
+            async for chunk in self.media.chunks(response_id):
+                yield chunk
+            return
+        fmt = self._format("output")
+        while True:
+            try:
+                event = await self.recv()
+            except ConnectionClosedError:
+                return
+            rid = str(getattr(event, "response_id", ""))
+            if event.type in AUDIO_DELTAS and response_id in (None, rid):
+                response_id = rid
+                samples = decode(b64decode_audio(event.delta), fmt)
+                yield HeardAudio(rid, event.item_id, event.content_index, samples, fmt.rate)
+                continue
+            ended = event.type in AUDIO_DONES and rid == response_id
+            if ended or (event.type == "response.done" and event.response.id == response_id):
+                return
+
+    async def wait_audio(self, response_id: str, timeout: float | None = None) -> None:
+        """Until all of a response's audio has arrived: over WebRTC it plays in real time
+        and goes on after `response.done`; over websocket it came with the events."""
+        if self.media is not None:
+            await self.media.wait_heard(response_id, timeout)
+
     async def reply(self, timeout: float | None = None) -> Reply:
-        """Wait for the next response.done and return what that response said."""
-        done = await self.wait_for("response.done", timeout=timeout)
-        response = self.state.responses[done.response.id]
+        """Wait for the next response.done and return what that response said (over
+        WebRTC, once its audio has arrived too)."""
+        async with asyncio.timeout(timeout):
+            done = await self.wait_for("response.done")
+            response = self.state.responses[done.response.id]
+            if _has_audio(done):
+                await self.wait_audio(response.id)
         items = [self.state.items[i] for i in response.item_ids if i in self.state.items]
         return Reply(
             done=done,
             text="".join(i.text for i in items),
             transcript="".join(i.transcript for i in items),
             audio=self.response_audio(response.id),
-            audio_rate=self._format("output").rate,
+            audio_rate=self.output_rate,
         )
 
     # -- tools ----------------------------------------------------------------
+    @overload
+    def tool(
+        self, function: F, *, name: str | None = None, description: str | None = None
+    ) -> F: ...
+
+    @overload
+    def tool(
+        self, function: None = None, *, name: str | None = None, description: str | None = None
+    ) -> Callable[[F], F]: ...
+
     def tool(
         self,
-        function: Callable[..., Any] | None = None,
+        function: F | None = None,
         *,
         name: str | None = None,
         description: str | None = None,
-    ) -> Any:
+    ) -> F | Callable[[F], F]:
         """Register a Python function as a tool (usable as a decorator). `update_tools()`
         tells the server about them."""
 
-        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def register(fn: F) -> F:
             made = tool_from_function(fn, name=name, description=description)
             self._tools[made.name] = made
             return fn
@@ -243,3 +360,12 @@ class RealtimeConnection(AsyncClientResources):
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _has_audio(done: Any) -> bool:
+    """Whether a finished response has an audio part (so audio plays over WebRTC)."""
+    for item in done.model_dump(mode="json").get("response", {}).get("output") or []:
+        for part in item.get("content") or []:
+            if part.get("type") in ("output_audio", "audio"):
+                return True
+    return False

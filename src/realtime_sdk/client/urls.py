@@ -37,6 +37,25 @@ def realtime_url(
     )
 
 
+def calls_url(
+    *,
+    url: str | None = None,
+    base_url: str | None = None,
+    model: str | None = None,
+    query: Mapping[str, str] | None = None,
+) -> str:
+    """Where a WebRTC offer goes: `url` as given (ws(s) made http(s)), or
+    `<base_url>/realtime/calls`, with `model` and any extra query parameters."""
+    target = url or http_url(base_url, "/realtime/calls")
+    parts = urlsplit(target)
+    params = dict(parse_qsl(parts.query))
+    if model is not None:
+        params.setdefault("model", model)
+    params.update(query or {})
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(params), ""))
+
+
 def http_url(base_url: str | None, path: str) -> str:
     """An HTTP route of the API (`/realtime/calls`, `/realtime/client_secrets`, ...)."""
     base = base_url_from(base_url)
