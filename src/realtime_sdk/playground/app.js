@@ -31,6 +31,7 @@ const ui = {
   apply: $("apply"),
   status: $("status"),
   sessionId: $("session-id"),
+  lastError: $("last-error"),
   responseState: $("response-state"),
   textForm: $("text-form"),
   textInput: $("text-input"),
@@ -115,14 +116,20 @@ function onEvent(event) {
       audioPlaying = false;
       break;
     case "error":
-      if (event.error && event.error.param && event.error.param.startsWith("session")) {
-        settings.showError(event.error.message);
-      }
+      showError(event.error || {});
       break;
     default:
       break;
   }
   updateInterrupt();
+}
+
+/** The server's latest `error` event, in the header (and under the settings if it is theirs). */
+function showError(error) {
+  const code = error.code ? ` (${error.code})` : "";
+  ui.lastError.textContent = error.message ? `${error.message}${code}` : "";
+  ui.lastError.hidden = !error.message;
+  if (error.param && error.param.startsWith("session")) settings.showError(error.message);
 }
 
 /** A live level for the microphone, so a silent input is noticed before talking. */
@@ -157,6 +164,7 @@ async function connect() {
     return;
   }
   settings.showError("");
+  showError({});
   setState("connecting");
   transcript.clear();
   activeResponse = null;

@@ -114,7 +114,7 @@ export class Call {
   async close() {
     const url = this.callUrl;
     this.callUrl = null;
-    if (url) {
+    if (url && this.channel && this.channel.readyState !== "closed") {
       try {
         await fetch(`${url}/hangup`, { method: "POST", headers: authHeaders(this.bearer) });
       } catch {

@@ -97,7 +97,8 @@ function stepper(report, log) {
 
 /**
  * A server with an API key: a wrong key fails visibly; the right one mints an `ek_`
- * key that opens a call without the microphone; a typed turn gets a text reply.
+ * key that opens a call without the microphone; settings the page or the server refuse
+ * say why; a typed turn gets a text reply.
  */
 async function keysFlow({ page, api, params, log }) {
   const report = { steps: {}, timings_ms: {} };
@@ -126,6 +127,26 @@ async function keysFlow({ page, api, params, log }) {
       modality_shown: document.getElementById("modality").value,
       mute_enabled: !document.getElementById("mute").disabled,
     }));
+  });
+
+  await step("bad_settings", async () => {
+    const sent = () => document.querySelectorAll('#event-log .event[data-direction="out"]').length;
+    const before = await page.evaluate(sent);
+    await page.fill("#tools", "[not json");
+    await page.click("#apply");
+    const local = await page.textContent("#settings-error");
+    const sentAfterLocal = await page.evaluate(sent);
+    await page.fill("#tools", '[{"type": "function", "nme": "lookup"}]');
+    await page.click("#apply");
+    await waitAbove(page, eventsOf, "error", 0);
+    const result = {
+      local,
+      sent_after_local: sentAfterLocal - before,
+      header: await page.textContent("#last-error"),
+      under_settings: await page.textContent("#settings-error"),
+    };
+    await page.fill("#tools", "[]");
+    return result;
   });
 
   await step("text_turn", async () => {
@@ -208,12 +229,23 @@ async function voiceFlow({ page, api, params, log }) {
   await step("filter", async () => {
     await page.fill("#event-filter", "transcript");
     const byType = await page.evaluate(rows);
+    await page.fill("#event-filter", "response. !delta");
+    const excluding = await page.evaluate(rows);
     await page.fill("#event-filter", "");
+    await page.check("#hide-deltas");
+    const noDeltas = await page.evaluate(rows);
+    await page.uncheck("#hide-deltas");
     await page.selectOption("#event-direction", "out");
     const byDirection = await page.evaluate(rows);
     await page.selectOption("#event-direction", "all");
     const afterReset = await page.evaluate(rows);
-    return { by_type: byType, by_direction: byDirection, after_reset: afterReset };
+    return {
+      by_type: byType,
+      excluding,
+      no_deltas: noDeltas,
+      by_direction: byDirection,
+      after_reset: afterReset,
+    };
   });
 
   await step("interrupt", async () => {
