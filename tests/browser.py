@@ -124,6 +124,8 @@ def run_page(
     screenshot: Path | None = None,
     params: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    mdns: bool = False,
+    browser_args: Sequence[str] = (),
     timeout_s: float = 120.0,
     check: bool = True,
 ) -> dict[str, Any]:
@@ -131,7 +133,9 @@ def run_page(
 
     The server is `realtime-sdk serve --host 127.0.0.1 --port PORT *serve_args`, or
     `serve_command` with `{port}` replaced. `env` is added to both processes'
-    environment. The dict holds `ok`, `result` (what the scenario returned), `error`,
+    environment. `mdns` leaves Chrome's hiding of host addresses behind `.local` names
+    on (the flags of DESIGN.md section 6 turn it off); `browser_args` adds flags. The
+    dict holds `ok`, `result` (what the scenario returned), `error`,
     `console`, `page_errors`, `api_calls` (Resource Timing of the page's requests to
     the server), `timings`, and `server_log`. With `check`, a scenario that failed
     raises BrowserRunError with all of it.
@@ -151,6 +155,8 @@ def run_page(
                         "wav": str(wav) if wav else None,
                         "screenshot": str(screenshot) if screenshot else None,
                         "timeout_ms": int((timeout_s - 15) * 1000),
+                        "mdns": mdns,
+                        "browser_args": list(browser_args),
                     },
                     "timeout_s": timeout_s,
                 }

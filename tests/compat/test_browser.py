@@ -140,11 +140,57 @@ def test_fastrtc_handler_answers_chromium(mic: Path) -> None:
         env={"PYTHONPATH": str(SERVER_DIR)},
         wav=mic,
         screenshot=artifact("fastrtc-handler.png"),
+        # this page waits for ICE gathering and posts its candidates, as some pages do
+        params={"gathered": True},
     )
     page = run["result"]
     assert run["page_errors"] == [], run["page_errors"]
+    assert any(" 127.0.0.1 " in c for c in page["offer_candidates"]), page["offer_candidates"]
     # ReplyOnPause's own turns, mapped onto speech_started/stopped and one response
     check_turn(page["events"])
     check_heard(page)
     assert (page["hangup_status"], page["channel_state"]) == (200, "closed")
     figures("FastRTC ReplyOnPause", run)
+
+
+def test_barge_in_from_the_browser_cuts_the_reply_it_is_hearing(tmp_path: Path) -> None:
+    """The speech twice, the second time while the echo of the first plays: the server
+    clears its player, truncates the reply at what went out, and answers the second turn;
+    the page stops hearing the first reply."""
+    import numpy as np
+
+    from realtime_sdk.audio import read_wav, write_wav
+
+    rate, once = read_wav(speech_wav(SPEECH, tmp_path / "once.wav", lead_s=0.3, tail_s=0.9))
+    twice = np.concatenate([once, once[int(0.3 * rate) :], np.zeros(3 * rate, np.int16)])
+    write_wav(tmp_path / "mic.wav", rate, twice)
+    run = run_page(
+        "plain.html",
+        wav=tmp_path / "mic.wav",
+        screenshot=artifact("barge-in.png"),
+        params={"until": "output_audio_buffer.stopped", "count": 1},
+    )
+    page = run["result"]
+    events = page["events"]
+    kinds = [e["type"] for e in events]
+    assert "error" not in kinds, events
+    started = [e for e in events if e["type"] == "output_audio_buffer.started"]
+    speech = [e for e in events if e["type"] == "input_audio_buffer.speech_started"]
+    cleared = first(events, "output_audio_buffer.cleared")
+    truncated = first(events, "conversation.item.truncated")
+    assert len(speech) == 2 and len(started) == 2, kinds
+    # the second speech_started cut the first reply while it played
+    assert started[0]["t"] < speech[1]["t"] <= cleared["t"] < started[1]["t"], events
+    first_reply = first(events, "response.content_part.added")["item_id"]
+    assert truncated["item_id"] == first_reply
+    played_ms = cleared["t"] - started[0]["t"]  # as the page saw the notices come
+    assert abs(truncated["audio_end_ms"] - played_ms) < 500, (truncated, played_ms)
+    # what the page heard: the first reply stops soon after `cleared`, the second plays
+    spans = page["remote"]["voiced_spans"]
+    cut = [s for s in spans if s[0] < cleared["t"]]
+    assert cut and cut[-1][1] < cleared["t"] + 500, (spans, cleared)
+    after = [s for s in spans if s[0] > started[1]["t"]]
+    assert sum(b - a for a, b in after) > 600, (spans, started[1])
+    stop_ms = cut[-1][1] - cleared["t"]
+    print(f"\nbarge-in: truncated at {truncated['audio_end_ms']} ms after {played_ms:.0f} ms "
+          f"of notices; the page heard the reply {stop_ms:.0f} ms past `cleared`")  # fmt: skip

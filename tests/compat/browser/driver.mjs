@@ -12,6 +12,8 @@
 //   wav         the fake microphone (played once, from getUserMedia on), optional
 //   screenshot  a PNG path, optional; taken whether the scenario passed or not
 //   timeout_ms  for the whole scenario
+//   mdns        true: leave Chrome's mDNS hiding of host addresses on (off by default)
+//   browser_args  more Chromium flags
 //
 // Pages are served by a small static server on 127.0.0.1 (another origin than the
 // API, so CORS is exercised as in a real deployment); it also serves files from
@@ -40,15 +42,17 @@ const TYPES = {
 
 // The browser flags DESIGN.md section 6 lists: fake devices, loopback ICE, no mDNS
 // obfuscation of host candidates, audio without a user gesture.
-function chromiumArgs(wav) {
+// `mdns`: keep Chrome's default of hiding host addresses behind `<uuid>.local` names.
+function chromiumArgs({ wav, mdns = false, browser_args = [] }) {
   const args = [
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
     '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
     '--autoplay-policy=no-user-gesture-required',
     '--no-sandbox',
+    ...browser_args,
   ];
+  if (!mdns) args.push('--disable-features=WebRtcHideLocalIpsWithMdns');
   if (wav) args.push(`--use-file-for-fake-audio-capture=${wav}%noloop`);
   return args;
 }
@@ -134,7 +138,7 @@ async function main() {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: chromiumArgs(config.wav),
+      args: chromiumArgs(config),
     });
     out.browser_version = browser.version();
     out.timings.launch_ms = performance.now() - t0;

@@ -29,10 +29,15 @@ window.runScenario = async (params) => {
   status('offering');
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
+  if (params.gathered) {
+    // some pages wait for every candidate and post the complete description instead
+    await until(() => pc.iceGatheringState === 'complete', 10_000, 'ICE gathering did not end');
+  }
+  const sdp = params.gathered ? pc.localDescription.sdp : offer.sdp; // the SDKs post offer.sdp
   const posted = performance.now();
   const response = await fetch(`${api}/v1/realtime/calls?model=gpt-realtime`, {
     method: 'POST',
-    body: offer.sdp, // as browsers post it: no candidates yet
+    body: sdp,
     headers: { 'Content-Type': 'application/sdp', ...auth },
   });
   const answer = await response.text();
@@ -50,7 +55,12 @@ window.runScenario = async (params) => {
   const micMeter = meters.watch('mic', mic);
 
   status('talking');
-  await log.waitFor('output_audio_buffer.stopped', params.turn_timeout_ms ?? 30_000);
+  // by default one turn; `until`/`count` wait for the n-th of another event
+  await log.waitForCount(
+    params.until ?? 'output_audio_buffer.stopped',
+    params.count ?? 1,
+    params.turn_timeout_ms ?? 30_000,
+  );
   await sleep(400); // the browser's jitter buffer still holds the end of the reply
   const rtc = await rtcSummary(pc);
 
@@ -66,6 +76,7 @@ window.runScenario = async (params) => {
     status: response.status,
     content_type: response.headers.get('Content-Type'),
     location,
+    offer_candidates: sdp.split('\n').filter((l) => l.startsWith('a=candidate:')),
     answer_has_candidates: answer.includes('a=candidate:'),
     offer_to_answer_ms: answered - posted,
     scenario_start_ms: started,

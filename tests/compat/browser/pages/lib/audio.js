@@ -64,6 +64,18 @@ export class Meter {
     return this.meters.pageMs(block.end);
   }
 
+  /** [start, end] page times of voiced stretches, split at pauses over `gapMs`. */
+  spans(voiced, gapMs = 300) {
+    const spans = [];
+    for (const block of voiced) {
+      const end = this.ms(block);
+      const last = spans.at(-1);
+      if (last && end - last[1] <= gapMs) last[1] = end;
+      else spans.push([end - BLOCK_MS, end]);
+    }
+    return spans.map(([a, b]) => [Math.round(a), Math.round(b)]);
+  }
+
   /** Levels per 100 ms and the voiced time, as plain JSON for the test. */
   summary() {
     const per100 = [];
@@ -79,6 +91,7 @@ export class Meter {
       rms_per_100ms: per100,
       peak_rms: Math.max(0, ...this.blocks.map((b) => b.rms)),
       voiced_s: (voiced.length * BLOCK_MS) / 1000,
+      voiced_spans: this.spans(voiced),
       first_voiced_ms: voiced.length ? this.ms(voiced[0]) : null,
       last_voiced_ms: voiced.length ? this.ms(voiced.at(-1)) : null,
     };

@@ -43,12 +43,24 @@ export class EventLog {
     });
   }
 
+  /** Once `count` events of `type` have come, or an error after `ms`. */
+  async waitForCount(type, count, ms) {
+    const deadline = performance.now() + ms;
+    while (this.events.filter((e) => e.type === type).length < count) {
+      if (performance.now() > deadline) {
+        throw new Error(`fewer than ${count} ${type} within ${ms} ms; got: ${this.types().join(', ')}`);
+      }
+      await sleep(20);
+    }
+  }
+
   /** For the test: type, time and the few fields worth checking. */
   summary() {
     return this.events.map(({ t, type, event }) => ({
       t: Math.round(t),
       type,
       ...(event.response?.status && { status: event.response.status }),
+      ...(event.response?.status_details?.reason && { reason: event.response.status_details.reason }),
       ...(event.error && { error: event.error }),
       ...(event.item_id && { item_id: event.item_id }),
       ...(event.audio_start_ms !== undefined && { audio_start_ms: event.audio_start_ms }),
