@@ -135,12 +135,12 @@ def test_chatbot_update_as_fastrtcs_additional_outputs_handler() -> None:
     ]
 
 
-def test_chatbot_update_takes_either_order_and_copies() -> None:
-    start = [{"role": "assistant", "content": "Hi"}]
+def test_chatbot_update_takes_either_order_and_keeps_rows_in_the_given_list() -> None:
+    history = [{"role": "assistant", "content": "Hi"}]
     message = RealtimeMessage.text_delta(" there")
-    assert chatbot_update(message, start) == [{"role": "assistant", "content": "Hi there"}]
-    assert chatbot_update(start, message) == [{"role": "assistant", "content": "Hi there"}]
-    assert start == [{"role": "assistant", "content": "Hi"}]  # not changed in place
+    assert chatbot_update(message, history) is history
+    assert chatbot_update(history, {"type": "text_delta", "text": "!"}) is history
+    assert history == [{"role": "assistant", "content": "Hi there!"}]
     assert chatbot_update(None, RealtimeMessage.user_transcript("yo")) == [
         {"role": "user", "content": "yo"}
     ]

@@ -173,7 +173,11 @@ def chatbot_update(first: Any, second: Any) -> list[dict[str, Any]]:
     Usable as FastRTC's ``additional_outputs_handler`` for a single Chatbot output: FastRTC
     calls it as ``handler(history, data)``. ``chatbot_update(message, history)`` works too:
     the history is whichever argument is a list (or None), the message the other one (a
-    RealtimeMessage or its ``data`` dict). Returns a new list; the input is not changed.
+    RealtimeMessage or its ``data`` dict).
+
+    The history is updated in place and returned. FastRTC reads the Chatbot's value once,
+    when the stream starts, and passes that same list with every message after it; only
+    by keeping the rows in that list do deltas add up to whole replies.
 
     User transcripts add a user row; text and transcript deltas extend the last assistant row
     (or start one); function calls add an assistant row titled with the tool's name; raw server
@@ -183,7 +187,7 @@ def chatbot_update(first: Any, second: Any) -> list[dict[str, Any]]:
         history, message = first, second
     else:
         message, history = first, second
-    rows = [dict(row) for row in history or []]
+    rows: list[dict[str, Any]] = history if history is not None else []
     data = message.data if isinstance(message, RealtimeMessage) else dict(message)
     kind = data.get("type")
     if kind == "user_transcript":
@@ -191,7 +195,7 @@ def chatbot_update(first: Any, second: Any) -> list[dict[str, Any]]:
     elif kind in ("assistant_transcript_delta", "text_delta"):
         last = rows[-1] if rows else None
         if last is not None and last.get("role") == "assistant" and not last.get("metadata"):
-            last["content"] = str(last.get("content") or "") + data["text"]
+            rows[-1] = {**last, "content": str(last.get("content") or "") + data["text"]}
         else:
             rows.append({"role": "assistant", "content": data["text"]})
     elif kind == "function_call":
