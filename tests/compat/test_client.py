@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,59 @@ def test_lenient_parsing_and_reconnect() -> None:
         assert opened == 2
 
     run(main())
+
+
+def test_sync_client(base_url: str) -> None:
+    """The blocking variant: the async client on a loop thread, the same behaviour."""
+    from realtime_sdk import sync
+
+    with sync.connect(base_url=base_url, api_key="sk-test") as conn:
+        assert conn.wait_for("session.created", timeout=5).session.id.startswith("sess_")
+        conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        conn.conversation.item.create(item=said("in a thread"))
+        conn.response.create()
+        kinds = []
+        for event in conn:
+            kinds.append(event.type)
+            if event.type == "response.done":
+                break
+        assert kinds[0] == "session.updated" and "response.output_text.delta" in kinds
+        assert conn.state.transcript()[-1] == ("assistant", "in a thread")
+        with pytest.raises(TimeoutError):
+            conn.recv(timeout=0.2)  # nothing more is coming
+        conn.conversation.item.create(item=said("and again"))
+        conn.response.create()
+        assert conn.reply(timeout=5).text == "and again"
+        threads = {t.name for t in threading.enumerate()}
+        assert "realtime-sdk-loop" in threads
+    assert "realtime-sdk-loop" not in {t.name for t in threading.enumerate()}
+
+
+def test_audio_chunks_session_and_no_task_left(base_url: str) -> None:
+    """Response audio as it comes, with its item; `session=` is the first update; and
+    nothing of the client runs on after close."""
+
+    async def main() -> None:
+        session = {"instructions": "be brief"}
+        async with (
+            asyncio.timeout(30),
+            realtime_sdk.connect(base_url=base_url, session=session) as conn,
+        ):
+            updated = await conn.wait_for("session.updated", timeout=5)
+            assert updated.session.instructions == "be brief"
+            await conn.conversation.item.create(item=said("alpha beta"))
+            await conn.response.create()
+            chunks = [chunk async for chunk in conn.audio_chunks()]
+            done = await conn.wait_for("response.done", timeout=5)
+            item_id = done.response.output[0].id
+            assert {(c.response_id, c.item_id, c.rate) for c in chunks} == {
+                (done.response.id, item_id, 24000)
+            }
+            audio = np.concatenate([c.samples for c in chunks])
+            assert np.array_equal(audio, conn.response_audio(done.response.id))
+            assert len(audio) == 2 * 24000 * 200 // 1000  # two words: 150 ms tone + 50 ms
+        await asyncio.sleep(0)
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert left == [], left
+
+    asyncio.run(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime_sdk.audio import read_wav, resample
+from realtime_sdk.audio import read_wav, resample, write_wav
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -39,3 +39,51 @@ def test_talk_text_turn(base_url: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "user: hello there" in done.stdout
     assert "assistant: hello there" in done.stdout
+
+
+def test_talk_over_webrtc_round_trips_a_wav_file(base_url: str, tmp_path: Path) -> None:
+    """The file is played on the call's track in real time; the reply comes back on the
+    incoming track (48 kHz Opus) and is the same speech."""
+    reply_path = tmp_path / "reply.wav"
+    done = subprocess.run(
+        [sys.executable, "-m", "realtime_sdk.cli", "talk", base_url, "--transport", "webrtc",
+         "--input", str(FIXTURES / "hello_world_16k.wav"), "--output", str(reply_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "completed" in done.stdout
+    assert "output_audio_buffer.started x1" in done.stdout
+    assert "response.output_audio.delta" not in done.stdout
+    assert done.stderr == ""  # not a terminal, and a short file: no progress display
+    rate_in, sent = read_wav(FIXTURES / "hello_world_16k.wav")
+    rate_out, back = read_wav(reply_path)
+    assert rate_out == 48000
+    expected = resample(sent, rate_in, rate_out)
+    lag, corr = best_lag(expected, back)
+    print(f"talk over webrtc: {len(back) / rate_out:.2f} s back, correlation {corr:.3f}")
+    assert corr > 0.8, corr
+    assert 0.5 < lag / rate_out < 0.7  # the speech begins 0.6 s into the file
+    assert 0.7 < len(back) / rate_out < len(expected) / rate_out
+
+
+def test_talk_progress_for_a_long_file(base_url: str, tmp_path: Path) -> None:
+    """A long file, not on a terminal: one progress line on stderr, at the end."""
+    rate, speech = read_wav(FIXTURES / "hello_world_16k.wav")
+    long_file = tmp_path / "long.wav"
+    write_wav(long_file, rate, np.tile(speech, 6))  # 12 s
+    done = subprocess.run(
+        [sys.executable, "-m", "realtime_sdk.cli", "talk", base_url, "--input", str(long_file)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "sending 100% (12.3 s of 12.3 s)\n"
+
+
+def best_lag(signal: np.ndarray, piece: np.ndarray) -> tuple[int, float]:
+    """Where `piece` sits in `signal` (cross-correlation), and the correlation there."""
+    a, b = signal.astype(np.float64), piece.astype(np.float64)
+    n = len(a) + len(b)
+    spectrum = np.fft.irfft(np.fft.rfft(a, n) * np.conj(np.fft.rfft(b, n)), n)
+    lag = int(np.argmax(spectrum[: len(a)]))
+    part = a[lag : lag + len(b)]
+    return lag, float(np.corrcoef(part, b[: len(part)])[0, 1])

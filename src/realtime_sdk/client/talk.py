@@ -1,7 +1,9 @@
 """`realtime-sdk talk`: one turn against any Realtime server, for trying and debugging.
 
 Sends a WAV file (and/or a text), asks for a response, prints the transcripts and a
-summary of the events, and saves the reply audio as a WAV file.
+summary of the events, and saves the reply audio as a WAV file. Over websocket the
+file is sent as appends, as fast as the socket takes them; over WebRTC it is played
+on the call's audio track in real time, so a long file shows its progress.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..audio import read_wav, write_wav
-from . import connect
+from . import RealtimeConnection, connect
 
 CHUNK_MS = 100
+LONG_S = 10.0  # files longer than this get a progress display
+RTP_MARGIN_S = 0.3  # after the track sent the last packet, until the server has decoded it
+MANUAL_TURNS = {"audio": {"input": {"turn_detection": None}}}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,39 +36,89 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply")
 
 
-def _progress(out: TextIO, sent: int, total: int, rate: int) -> None:
-    if out.isatty() or total > rate * 10:  # long files: show where we are
-        percent = 100 * sent // max(total, 1)
-        out.write(f"\rsending {percent:3d}% ({sent / rate:.1f} s of {total / rate:.1f} s)")
-        out.flush()
+class Progress:
+    """Where the sending is, on one line of stderr: redrawn in place on a terminal; when
+    not a terminal, one line at the end (and only for long files)."""
+
+    def __init__(self, out: TextIO, total_s: float, verb: str) -> None:
+        self.out = out
+        self.total_s = total_s
+        self.verb = verb
+        self.tty = out.isatty()
+        self.shown = self.tty and total_s > 0
+        self._last = 0.0
+
+    def update(self, done_s: float) -> None:
+        now = time.monotonic()
+        if not self.shown or now - self._last < 0.1:
+            return
+        self._last = now
+        self.out.write("\r" + self._line(done_s))
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            self.out.write("\r" + self._line(self.total_s) + "\n")
+        elif self.total_s > LONG_S:
+            self.out.write(self._line(self.total_s) + "\n")
+        self.out.flush()
+
+    def _line(self, done_s: float) -> str:
+        percent = 100 * done_s / self.total_s if self.total_s else 100.0
+        return f"{self.verb} {percent:3.0f}% ({done_s:.1f} s of {self.total_s:.1f} s)"
+
+
+async def _send_wav(conn: RealtimeConnection, path: Path, err: TextIO, webrtc: bool) -> None:
+    rate, samples = read_wav(path)
+    total_s = len(samples) / rate
+    progress = Progress(err, total_s, "playing" if webrtc else "sending")
+    step = rate * CHUNK_MS // 1000
+    for start in range(0, len(samples), step):
+        await conn.append_audio(samples[start : start + step], rate=rate)
+        if not webrtc:
+            progress.update(min(start + step, len(samples)) / rate)
+    await conn.flush_audio()
+    if webrtc:  # played in real time: follow the track until it has sent everything
+        sent = asyncio.ensure_future(conn.audio_sent())
+        try:
+            while not sent.done():
+                progress.update(max(0.0, total_s - conn.audio_pending_s))
+                await asyncio.wait([sent], timeout=0.1)
+        finally:
+            sent.cancel()
+            await asyncio.gather(sent, return_exceptions=True)
+        await asyncio.sleep(RTP_MARGIN_S)
+    progress.finish()
+    await conn.input_audio_buffer.commit()
 
 
 async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     if args.input is None and args.text is None:
         err.write("talk: give --input speech.wav and/or --text '...'\n")
         return 2
-    target: dict[str, Any] = (
-        {"url": args.url} if args.url.startswith(("ws://", "wss://")) else {"base_url": args.url}
-    )
+    webrtc = args.transport == "webrtc"
+    target: dict[str, Any] = {"base_url": args.url}
+    if args.url.startswith(("ws://", "wss://")):
+        if webrtc:  # a call is made over HTTP, on the routes beside the socket's
+            base = args.url.split("?")[0].rstrip("/").removesuffix("/realtime")
+            target = {"base_url": "http" + base.removeprefix("ws")}
+        else:
+            target = {"url": args.url}
     counts: Counter[str] = Counter()
     async with connect(
-        api_key=args.api_key, model=args.model, transport=args.transport, **target
+        api_key=args.api_key,
+        model=args.model,
+        transport=args.transport,
+        session=MANUAL_TURNS if webrtc else None,  # a call takes it with the offer
+        **target,
     ) as conn:
         conn.on("*", lambda event: counts.update([event.type]))
         await conn.wait_for("session.created", timeout=args.timeout)
-        await conn.session.update(
-            session={"type": "realtime", "audio": {"input": {"turn_detection": None}}}
-        )
-        await conn.wait_for("session.updated", timeout=args.timeout)
+        if not webrtc:
+            await conn.session.update(session={"type": "realtime", **MANUAL_TURNS})
+            await conn.wait_for("session.updated", timeout=args.timeout)
         if args.input is not None:
-            rate, samples = read_wav(args.input)
-            step = rate * CHUNK_MS // 1000
-            for start in range(0, len(samples), step):
-                await conn.append_audio(samples[start : start + step], rate=rate)
-                _progress(err, min(start + step, len(samples)), len(samples), rate)
-            err.write("\n" if len(samples) > rate * 10 else "")
-            await conn.flush_audio()
-            await conn.input_audio_buffer.commit()
+            await _send_wav(conn, args.input, err, webrtc)
         if args.text is not None:
             await conn.conversation.item.create(
                 item={"type": "message", "role": "user",
@@ -70,6 +126,13 @@ async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
             )  # fmt: skip
         await conn.response.create()
         reply = await conn.reply(timeout=args.timeout)
+        if webrtc and len(reply.audio):  # its playback events, for the summary
+            await conn.wait_for(
+                "output_audio_buffer.stopped",
+                "output_audio_buffer.cleared",
+                timeout=args.timeout,
+                where=lambda event: event.response_id == reply.done.response.id,
+            )
         for role, words in conn.state.transcript():
             out.write(f"{role}: {words}\n")
         status = reply.done.response.status
