@@ -92,6 +92,17 @@ export async function rtcSummary(pc) {
     inbound_codec: codec(inbound),
     outbound_codec: codec(outbound),
     packets_received: inbound?.packetsReceived ?? 0,
+    packets_lost: inbound?.packetsLost ?? 0,
+    // how the paced audio arrived: played from a steady jitter buffer, or patched up
+    jitter_ms: (inbound?.jitter ?? 0) * 1000,
+    jitter_buffer_ms: inbound?.jitterBufferEmittedCount
+      ? (inbound.jitterBufferDelay / inbound.jitterBufferEmittedCount) * 1000
+      : null,
+    samples_received: inbound?.totalSamplesReceived ?? 0,
+    concealed_samples: inbound?.concealedSamples ?? 0,
+    silent_concealed_samples: inbound?.silentConcealedSamples ?? 0,
+    inserted_for_deceleration: inbound?.insertedSamplesForDeceleration ?? 0,
+    removed_for_acceleration: inbound?.removedSamplesForAcceleration ?? 0,
     packets_sent: outbound?.packetsSent ?? 0,
     local_address: byId.get(pair?.localCandidateId)?.address ?? null,
     remote_address: byId.get(pair?.remoteCandidateId)?.address ?? null,
