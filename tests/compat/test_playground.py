@@ -73,6 +73,7 @@ def test_playground_shows_both_sides_of_a_spoken_turn(tmp_path: Path) -> None:
     assert reply["text"].startswith("You said"), reply
     audio = report["steps"]["voice_turn"]["audio"]
     assert audio["bytes"] > 10_000 and audio["energy"] > 0, audio  # the reply came over RTP
+    assert report["steps"]["voice_turn"]["element"] == {"attached": True, "paused": False}
     kinds = [e["type"] for e in events]
     assert kinds.index("input_audio_buffer.speech_started") < kinds.index(
         "conversation.item.input_audio_transcription.completed"

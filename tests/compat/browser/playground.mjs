@@ -190,7 +190,11 @@ async function voiceFlow({ page, api, params, log }) {
     await waitAbove(page, finalTurns, "assistant", 0);
     report.timings_ms.agent_reply_after_start = Date.now() - started;
     await waitAbove(page, eventsOf, "output_audio_buffer.stopped", 0);
-    return { audio: await page.evaluate(inboundAudio) };
+    const element = await page.evaluate(() => {
+      const audio = document.getElementById("remote-audio");
+      return { attached: audio.srcObject !== null, paused: audio.paused };
+    });
+    return { audio: await page.evaluate(inboundAudio), element };
   });
 
   await step("text_turn", async () => {
