@@ -5,6 +5,9 @@ the session core with the echo back-end). Three figures per event, in one run:
 - openai-python's `parse_event` (json.loads + construct_type_unchecked: no validation);
 - our lenient parse (`parse_server_event`: validated, typed, unknown types tolerated);
 - our whole receive path (parse + conversation state + audio bookkeeping + dispatch).
+Then what a WebRTC call adds: the cost per received 20 ms frame of working out whose
+audio it is, and, against a real server (uvicorn on 127.0.0.1, echo back-end), the
+time from `connect()` to `session.created` over websocket and over WebRTC (median of 10).
 Run: python bench/bench_client.py
 """
 
@@ -13,8 +16,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import statistics
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,12 +31,17 @@ from openai.types.realtime import RealtimeServerEvent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import realtime_sdk
 from realtime_sdk._generated._runtime import to_json
 from realtime_sdk._generated.ga import parse_server_event
+from realtime_sdk.backends.echo import EchoBackend
+from realtime_sdk.client import IceConfig
 from realtime_sdk.client.connection import RealtimeConnection
+from realtime_sdk.client.heard import HeardTracker
 from realtime_sdk.protocol.ids import Ids
 from realtime_sdk.protocol.outputs import Send
 from realtime_sdk.protocol.session import Session
+from realtime_sdk.server.app import ServerConfig, create_app
 
 
 def recorded_stream() -> list[str]:
@@ -95,6 +107,61 @@ def per_event(fn: Any, frames: list[str], rounds: int = 30) -> float:
     return best
 
 
+def per_frame_tracking(frames: int = 20_000) -> float:
+    """Microseconds per received 20 ms frame (48 kHz) to attribute it to its response."""
+    tracker = HeardTracker()
+    tone = (np.sin(np.arange(960) / 5) * 8000).astype(np.int16)
+    silence = np.zeros(960, dtype=np.int16)
+    start = time.perf_counter()
+    for index in range(frames):
+        if index % 100 == 0:
+            tracker.event({"type": "output_audio_buffer.started", "response_id": "r"}, index)
+        if index % 100 == 90:
+            tracker.event({"type": "output_audio_buffer.stopped", "response_id": "r"}, index)
+        tracker.frame(tone if index % 10 < 8 else silence, 48000, index + 0.5)
+    return (time.perf_counter() - start) / frames * 1e6
+
+
+@contextmanager
+def echo_server() -> Iterator[str]:
+    """The echo back-end served by uvicorn on 127.0.0.1 in a thread; its base URL."""
+    import logging
+
+    import uvicorn
+
+    logging.getLogger("realtime_sdk").setLevel(logging.ERROR)
+    config = uvicorn.Config(
+        create_app(ServerConfig(backend_factory=EchoBackend)),
+        host="127.0.0.1",
+        port=0,
+        log_level="error",
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+async def connect_times(base_url: str, transport: str, count: int = 10) -> list[float]:
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        async with realtime_sdk.connect(
+            base_url=base_url, transport=transport, ice=IceConfig(loopback="only")
+        ) as conn:
+            await conn.wait_for("session.created", timeout=10)
+            times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     frames = recorded_stream()
     kinds = {json.loads(f)["type"] for f in frames}
@@ -123,6 +190,15 @@ def main() -> None:
           f"  {ours_parse / theirs:.2f}x")  # fmt: skip
     print(f"{'realtime-sdk recv (parse + state + audio + dispatch)':<55} {ours_full:7.1f} us/event"
           f"  {ours_full / theirs:.2f}x")  # fmt: skip
+    print(f"{'realtime-sdk WebRTC: whose audio a received frame is':<55} "
+          f"{per_frame_tracking():7.1f} us/frame (20 ms)\n")  # fmt: skip
+
+    with echo_server() as base_url:
+        for transport in ("websocket", "webrtc"):
+            times = asyncio.run(connect_times(base_url, transport))
+            print(f"connect -> session.created over {transport:<9} median "
+                  f"{statistics.median(times) * 1000:6.1f} ms  (min {min(times) * 1000:.1f},"
+                  f" max {max(times) * 1000:.1f}; 10 connections)")  # fmt: skip
 
 
 if __name__ == "__main__":
