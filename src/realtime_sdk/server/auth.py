@@ -57,6 +57,7 @@ class EphemeralKey:
     expires_at: int  # unix seconds; refused from then on (sessions already open go on)
     session: dict[str, Any]  # a GA partial session (no `type`, no `model`) applied on connect
     model: str | None = None  # the model the key pins, if the request named one
+    dialect: str = "ga"  # "beta" for keys from the legacy `/v1/realtime/sessions`
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Grant:
     kind: Literal["open", "api_key", "ephemeral"]
     session: dict[str, Any] = field(default_factory=dict)
     model: str | None = None
+    dialect: str = "ga"
 
 
 class EphemeralKeys:
@@ -84,7 +86,12 @@ class EphemeralKeys:
         return int(self.clock())
 
     def issue(
-        self, *, ttl_s: int, session: dict[str, Any], model: str | None = None
+        self,
+        *,
+        ttl_s: int,
+        session: dict[str, Any],
+        model: str | None = None,
+        dialect: str = "ga",
     ) -> EphemeralKey:
         self._purge()
         if len(self._keys) >= self.max_keys:
@@ -96,6 +103,7 @@ class EphemeralKeys:
             expires_at=self.now() + ttl_s,
             session=copy.deepcopy(session),
             model=model,
+            dialect=dialect,
         )
         self._keys[_digest(key.value)] = key
         return key
@@ -164,7 +172,7 @@ class Authenticator:
                 code="permission_denied",
                 status=403,
             )
-        return Grant("ephemeral", copy.deepcopy(issued.session), issued.model)
+        return Grant("ephemeral", copy.deepcopy(issued.session), issued.model, issued.dialect)
 
 
 def authenticator(connection: HTTPConnection) -> Authenticator:
