@@ -70,6 +70,21 @@ def _closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
     return list(seen)
 
 
+def _swap_refs(node: Any, old: str, new: str) -> bool:
+    """Point every `$ref` to `old` at `new`; True if any was."""
+    found = False
+    if isinstance(node, dict):
+        if node.get("$ref") == old:
+            node["$ref"] = new
+            found = True
+        for value in node.values():
+            found = _swap_refs(value, old, new) or found
+    elif isinstance(node, list):
+        for value in node:
+            found = _swap_refs(value, old, new) or found
+    return found
+
+
 def _wire_name(schema: dict[str, Any]) -> str | None:
     prop = schema.get("properties", {}).get("type", {})
     if "const" in prop:
@@ -128,6 +143,38 @@ class _Builder:
                 if match and wire:
                     table[(direction, match.group(1))] = wire
         return table
+
+    # -- beta items -----------------------------------------------------------
+    def beta_items(self, events: list[Event]) -> None:
+        """Beta-only schemas that hold GA items get the flat beta item instead."""
+        table = self.overlay.get("beta_item")
+        if not table or table["ga"] not in self.schemas or table["beta"] not in self.schemas:
+            return
+        ga_used = set(_closure(self.schemas, [e.upstream for e in events if e.dialect == "ga"]))
+        beta_used = _closure(self.schemas, [e.upstream for e in events if e.dialect == "beta"])
+        ga_ref = REF_PREFIX + table["ga"]
+        beta_ref = REF_PREFIX + table["beta"]
+        changed = []
+        for name in beta_used:
+            if name in ga_used:
+                continue
+            copied = copy.deepcopy(self.schemas[name])
+            if _swap_refs(copied, ga_ref, beta_ref):
+                self.schemas = {**self.schemas, name: copied}
+                changed.append(name)
+        if not changed:
+            return
+        item = copy.deepcopy(self.schemas[table["beta"]])
+        content_type = item["properties"]["content"]["items"]["properties"]["type"]
+        if content_type.get("enum") != table["content_types"]:
+            content_type["enum"] = list(table["content_types"])
+            self.repairs.append(
+                f"{table['beta']}: content types are {', '.join(table['content_types'])}"
+            )
+        self.schemas = {**self.schemas, table["beta"]: item}
+        self.repairs.append(
+            f"{', '.join(sorted(changed))}: beta items are {table['beta']}, not {table['ga']}"
+        )
 
     # -- naming ---------------------------------------------------------------
     def name_map(self, events: list[Event], http_roots: list[str]) -> dict[str, str]:
@@ -428,6 +475,54 @@ def _message(event: Event, overlay: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
+def _dialect_names(events: list[Event], messages: dict[str, Any], dialect: dict[str, Any]) -> None:
+    """Each message names its counterpart in the other dialect: `x-ga-name` on beta
+    messages, `x-beta-name` on GA ones (null when a beta client never sees it)."""
+    beta_wires = {(e.direction, e.wire) for e in events if e.dialect == "beta"}
+    ga_wires = {(e.direction, e.wire) for e in events if e.dialect == "ga"}
+    to_beta: dict[tuple[str, str], str] = {}
+    for event in events:
+        if event.dialect != "beta":
+            continue
+        renamed = dialect["events"].get(event.direction, {}).get(event.wire)
+        ga = renamed or event.wire
+        if (event.direction, ga) not in ga_wires:
+            messages[event.name]["x-ga-name"] = None  # beta only: the GA core never sends it
+            continue
+        messages[event.name]["x-ga-name"] = ga
+        to_beta.setdefault((event.direction, ga), event.wire)
+    for event in events:
+        if event.dialect != "ga":
+            continue
+        key = (event.direction, event.wire)
+        carried = event.direction == "server" and event.wire in dialect["carried"]
+        beta = to_beta.get(key) or (event.wire if carried or key in beta_wires else None)
+        messages[event.name]["x-beta-name"] = beta
+
+
+def _dialect_shapes(schemas: dict[str, Any], dialect: dict[str, Any]) -> None:
+    """Mark the schemas whose fields the dialects name differently (`x-dialect-shape`);
+    an upstream document without one of them simply has nothing to mark."""
+    for shape, table in dialect["shapes"].items():
+        for name in table["schemas"]:
+            if name in schemas:
+                schemas[name]["x-dialect-shape"] = shape
+
+
+def _shape_tables(dialect: dict[str, Any]) -> dict[str, Any]:
+    """The field tables of `x-dialect-shapes`: every field as `{ga, values?}`."""
+    out: dict[str, Any] = {}
+    for shape, table in dialect["shapes"].items():
+        fields: dict[str, Any] = {}
+        for beta, ga in table["fields"].items():
+            fields[beta] = dict(ga) if isinstance(ga, dict) else {"ga": ga}
+        entry: dict[str, Any] = {"fields": fields, "open": bool(table.get("open", False))}
+        if table.get("ga_fixed"):
+            entry["ga-fixed"] = dict(table["ga_fixed"])
+        out[shape] = entry
+    return out
+
+
 def build(
     upstream_bytes: bytes, beta_bytes: bytes | None = None, overlay: dict[str, Any] | None = None
 ) -> SyncResult:
@@ -436,6 +531,7 @@ def build(
     overlay = overlay if overlay is not None else yamlio.load_path(OVERLAY)
     builder = _Builder(upstream, overlay, beta)
     events = builder.events()
+    builder.beta_items(events)
 
     paths = {
         path: item
@@ -486,6 +582,8 @@ def build(
             builder.repairs.append(f"{union} leaves out {', '.join(missing)}; our union has them")
 
     messages = {e.name: _message(e, overlay) for e in events}
+    _dialect_names(events, messages, overlay["beta_dialect"])
+    _dialect_shapes(schemas, overlay["beta_dialect"])
     channels: dict[str, Any] = {}
     for channel, address, transport in (
         ("websocket", "/v1/realtime", "websocket"),
@@ -542,6 +640,8 @@ def build(
         "components": {
             "messages": messages,
             "schemas": {k: schemas[k] for k in sorted(schemas)},
+            "x-dialect-shapes": _shape_tables(overlay["beta_dialect"]),
+            "x-dialect-values": copy.deepcopy(overlay["beta_dialect"]["values"]),
         },
     }
     http_spec = _http_spec(paths, names, builder, overlay, info, openapi_schemas)

@@ -42,6 +42,7 @@ from ..transports.ice import IceConfig
 from ..transports.webrtc import Limits, SdpError, WebRTCTransport, check_sdp
 from ..transports.websocket import WebSocketChannel
 from .auth import AuthError, authorize_http, authorize_ws, refuse_ws
+from .dialect import for_dialect
 from .driver import SessionDriver
 from .errors import ApiError
 
@@ -260,10 +261,14 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         except SdpError as exc:
             raise ApiError(400, str(exc), code="invalid_offer", param="sdp") from None
         call = Call(new_id(CALL_PREFIX), transport, session)
-        calls.start(call, SessionDriver(transport, session, backend))
+        # an offer posted the beta way, or with a beta session's key, speaks beta
+        legacy = request.url.path.rstrip("/").endswith("/v1/realtime")
+        dialect = "beta" if legacy or grant.dialect == "beta" else "ga"
+        calls.start(call, SessionDriver(for_dialect(transport, dialect), session, backend))
         log.info(
-            "call %s opened: session=%s model=%s client=%s answer_ms=%.1f",
-            call.id, session.config["id"], model, host, (time.perf_counter() - started) * 1000,
+            "call %s opened: session=%s model=%s dialect=%s client=%s answer_ms=%.1f",
+            call.id, session.config["id"], model, dialect, host,
+            (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         location = f"{request.scope.get('root_path', '')}/v1/realtime/calls/{call.id}"
         return Response(

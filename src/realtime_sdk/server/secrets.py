@@ -22,7 +22,7 @@ from starlette.routing import Route
 from .._generated._runtime import refusal
 from .._generated.ga import client_events as c
 from .._generated.http_models import CreateClientSecretRequestExpiresAfter
-from ..audio import AudioFormat
+from ..protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
 from ..protocol.config import ConfigError, apply_update, default_session
 from ..protocol.ids import Ids
 from ..protocol.turn_detection import VadConfig, VadConfigError
@@ -32,7 +32,6 @@ from .errors import ApiError
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TTL_S = 600  # GA default (the bounds, 10..7200, come from the generated model)
 BETA_DEFAULT_TTL_S = 60  # the beta service's keys lived one minute unless asked otherwise
-BETA_DEFAULT_TEMPERATURE = 0.8
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -170,7 +169,12 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         data = await _json_body(request)
         parsed = _strict(_BetaSessionRequest, data)
         beta = parsed.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        update = beta_to_ga(beta)
+        beta.pop("client_secret", None)  # about the key, not the session
+        edge = BetaTranslator()  # the one beta <-> GA mapping the websocket edge uses
+        try:
+            update = session_to_ga(beta, edge)
+        except BetaRefusal as exc:
+            raise ApiError(400, exc.message, code=exc.code, param=exc.param) from None
         model = update.get("model") or default_model
         session = effective_session(update, model, int(clock()), param_prefix="")
         secret = parsed.client_secret
@@ -178,8 +182,9 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
             ttl_s=_ttl(secret.expires_after if secret else None, BETA_DEFAULT_TTL_S),
             session=_stored(update),
             model=update.get("model"),
+            dialect="beta",
         )
-        body = ga_to_beta(session, temperature=beta.get("temperature"))
+        body = session_to_beta(session, edge)
         body["client_secret"] = {"value": key.value, "expires_at": key.expires_at}
         return JSONResponse(body)
 
@@ -187,65 +192,3 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         Route("/v1/realtime/client_secrets", create_client_secret, methods=["POST"]),
         Route("/v1/realtime/sessions", create_beta_session, methods=["POST"]),
     ]
-
-
-# -- beta <-> GA, only what these routes need (the full dialect translation comes later) ------
-
-
-def beta_to_ga(beta: dict[str, Any]) -> dict[str, Any]:
-    """A flat beta session request as a GA partial session. `temperature` has no GA field
-    and is dropped; beta `modalities: ["text", "audio"]` is GA audio output (with transcript)."""
-    ga: dict[str, Any] = {}
-    audio_in: dict[str, Any] = {}
-    audio_out: dict[str, Any] = {}
-    for same in ("model", "instructions", "tools", "tool_choice", "tracing"):
-        if same in beta:
-            ga[same] = beta[same]
-    if "modalities" in beta:
-        ga["output_modalities"] = ["audio"] if "audio" in beta["modalities"] else ["text"]
-    if "max_response_output_tokens" in beta:
-        ga["max_output_tokens"] = beta["max_response_output_tokens"]
-    if "input_audio_format" in beta:
-        audio_in["format"] = AudioFormat.from_beta(beta["input_audio_format"]).to_ga()
-    if "output_audio_format" in beta:
-        audio_out["format"] = AudioFormat.from_beta(beta["output_audio_format"]).to_ga()
-    for beta_name, ga_name in (
-        ("input_audio_transcription", "transcription"),
-        ("input_audio_noise_reduction", "noise_reduction"),
-        ("turn_detection", "turn_detection"),
-    ):
-        if beta_name in beta:
-            audio_in[ga_name] = beta[beta_name]
-    for name in ("voice", "speed"):
-        if name in beta:
-            audio_out[name] = beta[name]
-    if audio_in or audio_out:
-        ga["audio"] = {"input": audio_in, "output": audio_out}
-    return ga
-
-
-def ga_to_beta(session: dict[str, Any], *, temperature: float | None = None) -> dict[str, Any]:
-    """A full GA session in the flat beta shape of `POST /v1/realtime/sessions`."""
-    audio_in = session["audio"]["input"]
-    audio_out = session["audio"]["output"]
-    audio_output = "audio" in session["output_modalities"]
-    return {
-        "id": session["id"],
-        "object": "realtime.session",
-        "model": session["model"],
-        "expires_at": session["expires_at"],
-        "modalities": ["audio", "text"] if audio_output else ["text"],
-        "instructions": session["instructions"],
-        "voice": audio_out["voice"],
-        "speed": audio_out["speed"],
-        "input_audio_format": AudioFormat.parse(audio_in["format"]).to_beta(),
-        "output_audio_format": AudioFormat.parse(audio_out["format"]).to_beta(),
-        "input_audio_transcription": audio_in["transcription"],
-        "input_audio_noise_reduction": audio_in["noise_reduction"],
-        "turn_detection": audio_in["turn_detection"],
-        "tools": session["tools"],
-        "tool_choice": session["tool_choice"],
-        "temperature": BETA_DEFAULT_TEMPERATURE if temperature is None else temperature,
-        "max_response_output_tokens": session["max_output_tokens"],
-        "tracing": session["tracing"],
-    }

@@ -1,0 +1,336 @@
+"""The beta dialect (`OpenAI-Beta: realtime=v1`) as a view of the GA one, sans-I/O.
+
+The session core speaks GA only; a beta connection is translated at its edge, both
+ways, by walking the tables generated from the spec's dialect extensions
+(`_generated.dialects`): event names, the flat beta session and response objects,
+item content types and their values. Nothing here knows a particular event.
+
+`BetaTranslator` holds what one connection needs between events: the beta-only
+fields kept at the edge (`temperature` has no GA setting, but a beta client sees
+it back) and which beta event a GA error answers, so that its `param` names the
+field the client sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from .._generated._runtime import new_event_id
+from .._generated.dialects import BETA_TO_GA, GA_TO_BETA, SHAPE_PATHS, SHAPES, VALUES
+
+Path = tuple[str, ...]
+_EACH = "[]"
+_REMEMBERED_EVENTS = 64  # client event ids whose errors may still come back
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+class BetaRefusal(ValueError):
+    """A beta client event refused at the edge; `event()` is the `error` to send."""
+
+    def __init__(self, code: str, message: str, param: str, event_id: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
+        self.event_id = event_id
+
+    def event(self) -> dict[str, Any]:
+        return {
+            "type": "error",
+            "event_id": new_event_id(),
+            "error": {
+                "type": "invalid_request_error",
+                "code": self.code,
+                "message": self.message,
+                "param": self.param,
+                "event_id": self.event_id,
+            },
+        }
+
+
+# -- paths ------------------------------------------------------------------------
+
+
+def _param(path: list[str | int]) -> str:
+    """("session", "tools", 0, "name") -> `session.tools[0].name`."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        else:
+            out += f".{step}" if out else step
+    return out
+
+
+def _steps(param: str) -> list[str | int]:
+    """`session.tools[0].name` -> ["session", "tools", 0, "name"]."""
+    steps: list[str | int] = []
+    for part in param.split("."):
+        name, *indexes = _INDEX.split(part)
+        if name:
+            steps.append(name)
+        steps += [int(i) for i in indexes if i]
+    return steps
+
+
+def _found(node: Any, path: Path, at: list[str | int]) -> Iterator[tuple[Any, list[str | int]]]:
+    """Each value at `path` ("[]" is every element), with its concrete location."""
+    if not path:
+        yield node, at
+        return
+    head, rest = path[0], path[1:]
+    if head == _EACH:
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                yield from _found(item, rest, [*at, index])
+    elif isinstance(node, dict) and head in node:
+        yield from _found(node[head], rest, [*at, head])
+
+
+def _put(node: dict[str, Any], path: Path, value: Any) -> None:
+    for step in path[:-1]:
+        child = node.get(step)
+        if not isinstance(child, dict):
+            child = node[step] = {}
+        node = child
+    node[path[-1]] = value
+
+
+def _matches(path: Path, steps: list[str | int]) -> bool:
+    """Does `path` ("[]" for any index) name the start of `steps`?"""
+    if len(steps) < len(path):
+        return False
+    for want, got in zip(path, steps, strict=False):
+        if want == _EACH and not isinstance(got, int):
+            return False
+        if want != _EACH and want != got:
+            return False
+    return True
+
+
+def _replace(node: dict[str, Any], path: Path, value: Any) -> None:
+    """Set the value at a concrete path (the parent must exist)."""
+    target: Any = node
+    for step in path[:-1]:
+        target = target[int(step) if isinstance(target, list) else step]
+    last = path[-1]
+    target[int(last) if isinstance(target, list) else last] = value
+
+
+# -- values -----------------------------------------------------------------------
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Objects match on their `type` (a GA format may leave out or add a rate)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return bool(a.get("type") == b.get("type"))
+    return bool(a == b)
+
+
+def _to_ga_value(table: str, value: Any) -> tuple[bool, Any]:
+    for beta, ga in VALUES[table]:
+        if _same(beta, value):
+            return True, copy.deepcopy(ga)
+    return False, value
+
+
+def _to_beta_value(table: str, value: Any) -> Any:
+    for beta, ga in VALUES[table]:
+        if _same(ga, value):
+            return copy.deepcopy(beta)
+    return value
+
+
+# -- the translator ---------------------------------------------------------------
+
+
+class BetaTranslator:
+    """One beta connection's edge: beta client events in as GA, GA server events out as beta."""
+
+    def __init__(self) -> None:
+        self.edge: dict[str, dict[str, Any]] = {shape: {} for shape in SHAPES}
+        self._sent: OrderedDict[str, str] = OrderedDict()  # client event id -> GA type
+        self._last_type: str | None = None
+
+    # -- beta -> GA -----------------------------------------------------------
+    def client_to_ga(self, raw: str | bytes) -> str | bytes:
+        """The GA text of a beta client event, or BetaRefusal. Text that is not a
+        JSON object, or an unknown event type, goes on as it came: the core answers it."""
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return raw
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            return raw
+        beta_type = data["type"]
+        key = ("client", beta_type)
+        if key not in BETA_TO_GA:
+            return raw
+        event_id = data.get("event_id") if isinstance(data.get("event_id"), str) else None
+        ga_type = BETA_TO_GA[key]
+        if ga_type is None:
+            raise BetaRefusal(
+                "invalid_value", f"'{beta_type}' has no counterpart here.", "type", event_id
+            )
+        for path, shape in SHAPE_PATHS.get(("beta", "client", beta_type), ()):
+            for node, at in list(_found(data, path, [])):
+                if isinstance(node, dict):
+                    translated = self._shape_to_ga(shape, node, at, event_id)
+                    if at:
+                        _replace(data, tuple(str(s) for s in at), translated)
+        data["type"] = ga_type
+        self._remember(event_id, ga_type)
+        return json.dumps(data, separators=(",", ":"))
+
+    def _remember(self, event_id: str | None, ga_type: str) -> None:
+        self._last_type = ga_type
+        if event_id is not None:
+            self._sent[event_id] = ga_type
+            self._sent.move_to_end(event_id)
+            while len(self._sent) > _REMEMBERED_EVENTS:
+                self._sent.popitem(last=False)
+
+    def _shape_to_ga(
+        self, shape: str, node: dict[str, Any], at: list[str | int], event_id: str | None
+    ) -> dict[str, Any]:
+        table = SHAPES[shape]
+        fields: dict[Path, tuple[Path | None, str | None]] = table["fields"]
+        if table["open"]:
+            out = copy.deepcopy(node)
+            for beta_path, (_, values) in fields.items():
+                if values is None:
+                    continue
+                for value, where in list(_found(out, beta_path, [])):
+                    ok, ga = _to_ga_value(values, value)
+                    if not ok:
+                        raise _invalid(value, [*at, *where], event_id)
+                    _replace(out, tuple(str(s) for s in where), ga)
+            return out
+        out = copy.deepcopy(table["ga_fixed"])
+        for name, value in node.items():
+            entry = fields.get((name,))
+            if entry is None:
+                param = _param([*at, name])
+                raise BetaRefusal(
+                    "unknown_parameter", f"Unknown parameter: '{param}'.", param, event_id
+                )
+            ga_path, values = entry
+            if ga_path is None:
+                self.edge[shape][name] = value
+                continue
+            if values is not None:
+                ok, value = _to_ga_value(values, value)
+                if not ok:
+                    raise _invalid(value, [*at, name], event_id)
+            _put(out, ga_path, copy.deepcopy(value))
+        return out
+
+    # -- GA -> beta -----------------------------------------------------------
+    def server_to_beta(self, text: str) -> str | None:
+        """The beta text of a GA server event; None for one a beta client never sees."""
+        data = json.loads(text)
+        ga_type = data.get("type")
+        key = ("server", ga_type)
+        if key not in GA_TO_BETA:
+            return text
+        beta_type = GA_TO_BETA[key]
+        if beta_type is None:
+            return None
+        for path, shape in SHAPE_PATHS.get(("ga", "server", ga_type), ()):
+            for node, at in list(_found(data, path, [])):
+                if isinstance(node, dict):
+                    translated = self._shape_to_beta(shape, node)
+                    if at:
+                        _replace(data, tuple(str(s) for s in at), translated)
+        if ga_type == "error" and isinstance(data.get("error"), dict):
+            self._beta_error(data["error"])
+        data["type"] = beta_type
+        return json.dumps(data, separators=(",", ":"))
+
+    def _shape_to_beta(self, shape: str, node: dict[str, Any]) -> dict[str, Any]:
+        table = SHAPES[shape]
+        fields: dict[Path, tuple[Path | None, str | None]] = table["fields"]
+        if table["open"]:
+            out = copy.deepcopy(node)
+            for _, (ga_path, values) in fields.items():
+                if values is None or ga_path is None:
+                    continue
+                for value, where in list(_found(out, ga_path, [])):
+                    _replace(out, tuple(str(s) for s in where), _to_beta_value(values, value))
+            return out
+        beta: dict[str, Any] = {}
+        taken: set[Path] = set()
+        for beta_path, (ga_path, values) in fields.items():
+            name = beta_path[0]
+            if ga_path is None:
+                kept = self.edge[shape]
+                if name in kept:
+                    beta[name] = copy.deepcopy(kept[name])
+                elif name in table["edge_defaults"]:
+                    beta[name] = copy.deepcopy(table["edge_defaults"][name])
+                continue
+            if ga_path in taken:
+                continue  # two beta names for one GA field: the first is the beta one
+            for value, _ in _found(node, ga_path, []):
+                taken.add(ga_path)
+                beta[name] = _to_beta_value(values, value) if values else copy.deepcopy(value)
+        return beta
+
+    def _beta_error(self, error: dict[str, Any]) -> None:
+        """Name the beta field in an error about a translated GA one."""
+        param = error.get("param")
+        if not isinstance(param, str) or not param:
+            return
+        answered = error.get("event_id")
+        ga_type = self._sent.get(answered) if isinstance(answered, str) else self._last_type
+        if ga_type is None:
+            return
+        steps = _steps(param)
+        for path, shape in SHAPE_PATHS.get(("ga", "client", ga_type), ()):
+            if not _matches(path, steps):
+                continue
+            rest = steps[len(path) :]
+            for beta_path, (ga_path, values) in SHAPES[shape]["fields"].items():
+                if ga_path is not None and _matches(ga_path, rest):
+                    # a field whose values differ is one value in beta: no sub-fields
+                    tail = rest[len(ga_path) :] if values is None else []
+                    beta = _param([*steps[: len(path)], *_concrete(beta_path, rest), *tail])
+                    error["param"] = beta
+                    if isinstance(error.get("message"), str):
+                        error["message"] = error["message"].replace(param, beta)
+                    return
+
+
+def _concrete(beta_path: Path, ga_steps: list[str | int]) -> list[str | int]:
+    """A beta field path with the indexes the GA location had ("[]" -> 3)."""
+    indexes = iter(step for step in ga_steps if isinstance(step, int))
+    return [next(indexes, 0) if step == _EACH else step for step in beta_path]
+
+
+def _invalid(value: Any, at: list[str | int], event_id: str | None) -> BetaRefusal:
+    param = _param(at)
+    return BetaRefusal(
+        "invalid_value",
+        f"Invalid value for '{param}': {json.dumps(value)} is not a beta value here.",
+        param,
+        event_id,
+    )
+
+
+# -- whole sessions (the legacy HTTP routes) ---------------------------------------
+
+
+def session_to_ga(beta: dict[str, Any], translator: BetaTranslator | None = None) -> dict[str, Any]:
+    """A flat beta session as a GA partial session (BetaRefusal names a bad field);
+    beta-only fields stay in `translator.edge`."""
+    return (translator or BetaTranslator())._shape_to_ga("session", beta, [], None)
+
+
+def session_to_beta(ga: dict[str, Any], translator: BetaTranslator | None = None) -> dict[str, Any]:
+    """A full GA session in the flat beta shape."""
+    return (translator or BetaTranslator())._shape_to_beta("session", ga)

@@ -1,0 +1,83 @@
+"""Which dialect a connection speaks, and the channel that translates a beta one.
+
+The driver and the session speak GA only. A beta connection's transport is wrapped
+in `BetaChannel`, which hands the driver GA client events and the client beta
+server events (`protocol.beta` does the translation); a beta event refused at the
+edge is answered here with an `error` and never reaches the session.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Literal
+
+from ..audio import Int16Array
+from ..protocol.beta import BetaRefusal, BetaTranslator
+from ..transports.base import AudioTag, AudioTransport, Inbound, Played
+from .channel import EventChannel
+
+log = logging.getLogger("realtime_sdk.server")
+
+Dialect = Literal["ga", "beta"]
+
+
+class BetaChannel:
+    """An EventChannel that speaks beta to its peer and GA to the driver."""
+
+    def __init__(self, inner: EventChannel, translator: BetaTranslator | None = None) -> None:
+        self.inner = inner
+        self.translator = translator or BetaTranslator()
+
+    async def recv(self) -> Inbound | None:
+        while True:
+            frame = await self.inner.recv()
+            if not isinstance(frame, str | bytes):
+                return frame
+            try:
+                return self.translator.client_to_ga(frame)
+            except BetaRefusal as refusal:
+                log.info("beta event refused: %s", refusal.message)
+                await self.inner.send(_json(refusal.event()))
+
+    async def send(self, text: str) -> None:
+        beta = self.translator.server_to_beta(text)
+        if beta is not None:
+            await self.inner.send(beta)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.inner.close(code, reason)
+
+
+class BetaAudioChannel(BetaChannel):
+    """A BetaChannel over a transport that plays audio itself (WebRTC): the audio
+    side has no dialect and goes straight through."""
+
+    def __init__(self, inner: Any, translator: BetaTranslator | None = None) -> None:
+        super().__init__(inner, translator)
+        self.audio: AudioTransport = inner
+
+    async def send_audio(self, samples: Int16Array, rate: int, tag: AudioTag | None) -> None:
+        await self.audio.send_audio(samples, rate, tag)
+
+    async def room(self) -> None:
+        await self.audio.room()
+
+    def finish_audio(self, response_id: str) -> None:
+        self.audio.finish_audio(response_id)
+
+    def clear_audio(self) -> Played | None:
+        return self.audio.clear_audio()
+
+
+def for_dialect(channel: Any, dialect: str) -> Any:
+    """`channel` as the driver should see it: itself for GA, translated for beta."""
+    if dialect == "ga":
+        return channel
+    if isinstance(channel, AudioTransport):
+        return BetaAudioChannel(channel)
+    return BetaChannel(channel)
+
+
+def _json(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
