@@ -156,6 +156,7 @@ def test_playground_with_an_api_key_mints_an_ephemeral_key_and_talks_by_text() -
     assert bad["local"].startswith("Tools: not JSON") and bad["sent_after_local"] == 0, bad
     assert "session.tools[0].nme" in bad["under_settings"], bad
     assert "unknown_parameter" in bad["header"], bad
+    assert steps["error_after_update"] is False  # gone once a session.update is taken
 
     # the typed turn and echo's text reply, from response.output_text.*
     page = steps["text_turn"]
@@ -167,4 +168,16 @@ def test_playground_with_an_api_key_mints_an_ephemeral_key_and_talks_by_text() -
     kinds = [e["type"] for e in page["events"]]
     assert "response.output_text.delta" in kinds
     assert "output_audio_buffer.started" not in kinds
+
+    # a function call shows with a form; its output goes back and echo reads it out
+    page = steps["function_call"]
+    turns = [(t["role"], t["text"]) for t in page["turns"][2:]]
+    assert turns == [
+        ("user", 'call lookup {"city": "Paris"}'),
+        ("tool", 'lookup({"city": "Paris"})'),
+        ("tool", "→ sunny, 21 C"),
+        ("assistant", "sunny, 21 C"),
+    ]
+    sent = [e["type"] for e in page["events"] if e["direction"] == "out"]
+    assert sent[-3:] == ["response.create", "conversation.item.create", "response.create"]
     assert steps["disconnect"] is True

@@ -95,6 +95,7 @@ function onEvent(event) {
     case "session.created":
     case "session.updated":
       if (event.session) {
+        if (ui.lastError.dataset.param?.startsWith("session")) showError({});
         settings.show(event.session);
         ui.sessionId.textContent = event.session.id || "";
         document.body.dataset.sessionId = event.session.id || "";
@@ -129,6 +130,7 @@ function showError(error) {
   const code = error.code ? ` (${error.code})` : "";
   ui.lastError.textContent = error.message ? `${error.message}${code}` : "";
   ui.lastError.hidden = !error.message;
+  ui.lastError.dataset.param = error.param || "";
   if (error.param && error.param.startsWith("session")) settings.showError(error.message);
 }
 
@@ -218,6 +220,7 @@ async function teardown(state, detail) {
 }
 
 ui.connect.addEventListener("click", connect);
+ui.lastError.addEventListener("click", () => showError({}));
 ui.disconnect.addEventListener("click", () => teardown("closed"));
 
 ui.apply.addEventListener("click", () => {
@@ -241,6 +244,14 @@ ui.mute.addEventListener("click", () => {
   ui.mute.setAttribute("aria-pressed", String(muted));
   ui.mute.textContent = muted ? "Unmute mic" : "Mute mic";
 });
+
+transcript.onFunctionOutput = (callId, output) => {
+  send({
+    type: "conversation.item.create",
+    item: { type: "function_call_output", call_id: callId, output },
+  });
+  send({ type: "response.create" });
+};
 
 ui.textForm.addEventListener("submit", (event) => {
   event.preventDefault();

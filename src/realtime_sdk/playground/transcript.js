@@ -1,8 +1,10 @@
 // The conversation as the server tells it: one entry per item, in the order the items
 // were added, filled by the transcript and text events of both sides. Entries carry
 // `data-item-id`, `data-role` and `data-status` (pending, partial, final, failed,
-// cancelled) so that what a person sees can be read back exactly.
+// cancelled) so that what a person sees can be read back exactly. A function call gets
+// a small form whose answer goes to `onFunctionOutput(callId, output)`.
 
+const LABELS = { user: "You", assistant: "Agent", tool: "Function" };
 const USER_TRANSCRIPT = "conversation.item.input_audio_transcription.";
 const ASSISTANT_DELTAS = new Set([
   "response.output_audio_transcript.delta",
@@ -36,6 +38,7 @@ export class Transcript {
   constructor(list) {
     this.list = list;
     this.entries = new Map();
+    this.onFunctionOutput = null;
   }
 
   clear() {
@@ -53,7 +56,7 @@ export class Transcript {
       li.dataset.status = "pending";
       const who = document.createElement("span");
       who.className = "who";
-      who.textContent = role === "user" ? "You" : role === "assistant" ? "Agent" : role;
+      who.textContent = LABELS[role] || role;
       const text = document.createElement("span");
       text.className = "text";
       li.append(who, text);
@@ -110,7 +113,7 @@ export class Transcript {
     } else if (type in ASSISTANT_DONE) {
       this.finish(event.item_id, "assistant", event[ASSISTANT_DONE[type]]);
     } else if (type === "response.function_call_arguments.done") {
-      this.finish(event.item_id, "tool", `${event.name}(${event.arguments})`);
+      this.functionCall(event.item_id, event.name, event.arguments, event.call_id);
     } else if (type === "conversation.item.truncated") {
       const li = this.entries.get(event.item_id);
       if (li) li.dataset.truncated = "true";
@@ -143,7 +146,32 @@ export class Transcript {
     } else if (item.type === "function_call_output") {
       this.finish(item.id, "tool", `→ ${item.output}`);
     } else if (item.type === "function_call" && item.name && item.arguments) {
-      this.finish(item.id, "tool", `${item.name}(${item.arguments})`);
+      this.functionCall(item.id, item.name, item.arguments, item.call_id);
     }
+  }
+
+  /** A call the model made; the form under it sends the function's output back. */
+  functionCall(itemId, name, args, callId) {
+    const li = this.entry(itemId, "tool");
+    this.finish(itemId, "tool", `${name}(${args})`);
+    if (!callId || !this.onFunctionOutput || li.dataset.callId) return;
+    li.dataset.callId = callId;
+    const form = document.createElement("form");
+    form.className = "function-output";
+    const input = document.createElement("input");
+    input.type = "text";
+    input.placeholder = `what ${name} returned`;
+    input.setAttribute("aria-label", `output of ${name}`);
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.textContent = "Send output";
+    form.append(input, button);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.onFunctionOutput(callId, input.value);
+      form.remove();
+    });
+    li.append(form);
+    this.scroll();
   }
 }

@@ -98,7 +98,7 @@ function stepper(report, log) {
 /**
  * A server with an API key: a wrong key fails visibly; the right one mints an `ek_`
  * key that opens a call without the microphone; settings the page or the server refuse
- * say why; a typed turn gets a text reply.
+ * say why; a typed turn gets a text reply; a function call is answered from its form.
  */
 async function keysFlow({ page, api, params, log }) {
   const report = { steps: {}, timings_ms: {} };
@@ -153,6 +153,29 @@ async function keysFlow({ page, api, params, log }) {
     await page.fill("#text-input", "hello from the text box");
     await page.click("#send");
     await waitAbove(page, finalTurns, "assistant", 0);
+    return page.evaluate(readPage);
+  });
+
+  await step("function_call", async () => {
+    const tool = {
+      type: "function",
+      name: "lookup",
+      description: "The weather in a city.",
+      parameters: { type: "object", properties: { city: { type: "string" } } },
+    };
+    const updated = await page.evaluate(eventsOf, "session.updated");
+    await page.fill("#tools", JSON.stringify([tool]));
+    await page.click("#apply");
+    await waitAbove(page, eventsOf, "session.updated", updated);
+    report.steps.error_after_update = await page.isVisible("#last-error");
+    const replies = await page.evaluate(finalTurns, "assistant");
+    await page.fill("#text-input", 'call lookup {"city": "Paris"}');
+    await page.press("#text-input", "Enter");
+    const form = '#transcript .turn[data-role="tool"] form.function-output';
+    await page.waitForSelector(form, { timeout: STEP_MS });
+    await page.fill(`${form} input`, "sunny, 21 C");
+    await page.click(`${form} button`);
+    await waitAbove(page, finalTurns, "assistant", replies);
     return page.evaluate(readPage);
   });
 
