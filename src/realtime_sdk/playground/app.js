@@ -49,6 +49,7 @@ const log = new EventLog($("event-log"), $("event-count"));
 let call = null;
 let activeResponse = null; // id of the response writing to the conversation
 let audioPlaying = false; // between output_audio_buffer.started and stopped/cleared
+let hearing = false; // between input_audio_buffer.speech_started and speech_stopped
 let stopMeter = null;
 
 ui.baseUrl.value = new URL("v1", window.location.href).href.replace(/\/$/, "");
@@ -73,11 +74,13 @@ function updateInterrupt() {
   const live = document.body.dataset.state === "connected";
   ui.interrupt.disabled = !live || !(activeResponse || audioPlaying);
   ui.responseState.dataset.active = String(Boolean(activeResponse));
-  ui.responseState.textContent = activeResponse
-    ? "responding…"
-    : audioPlaying
-      ? "playing audio…"
-      : "";
+  ui.responseState.textContent = hearing
+    ? "hearing you…"
+    : activeResponse
+      ? "responding…"
+      : audioPlaying
+        ? "playing audio…"
+        : "";
 }
 
 function send(event) {
@@ -108,6 +111,13 @@ function onEvent(event) {
       break;
     case "response.done":
       if (!event.response || event.response.id === activeResponse) activeResponse = null;
+      break;
+    case "input_audio_buffer.speech_started":
+      hearing = true;
+      break;
+    case "input_audio_buffer.speech_stopped":
+    case "input_audio_buffer.cleared":
+      hearing = false;
       break;
     case "output_audio_buffer.started":
       audioPlaying = true;
@@ -171,11 +181,15 @@ async function connect() {
   transcript.clear();
   activeResponse = null;
   audioPlaying = false;
+  hearing = false;
   const baseUrl = ui.baseUrl.value.trim().replace(/\/$/, "");
   const apiKey = ui.apiKey.value.trim();
   let microphone = null;
   try {
     if (ui.useMic.checked) {
+      if (!navigator.mediaDevices) {
+        throw new Error("the microphone needs https:// or localhost (or untick Use the microphone)");
+      }
       microphone = await navigator.mediaDevices.getUserMedia({
         audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       });
@@ -210,6 +224,7 @@ async function teardown(state, detail) {
   call = null;
   activeResponse = null;
   audioPlaying = false;
+  hearing = false;
   if (stopMeter) stopMeter();
   stopMeter = null;
   ui.audio.srcObject = null;
