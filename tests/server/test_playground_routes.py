@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,27 @@ def test_node_check_catches_a_broken_script(tmp_path: Path) -> None:
     broken.write_text(page_source("app.js").replace("function send(event) {", "function send(", 1))
     result = subprocess.run([node, "--check", str(broken)], capture_output=True, timeout=60)
     assert result.returncode != 0
+
+
+def test_a_built_wheel_carries_the_page(tmp_path: Path) -> None:
+    """hatchling packs what is under src/realtime_sdk; the page must be in the wheel."""
+    uv = Path(sys.executable).parent / "uv"
+    need(uv.exists(), "uv is not in the virtualenv (make venv installs it)")
+    root = Path(__file__).resolve().parents[2]
+    built = subprocess.run(
+        [str(uv), "build", "--wheel", "--out-dir", str(tmp_path), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    need(built.returncode == 0, f"uv build failed (hatchling from PyPI?): {built.stderr[-2000:]}")
+    (wheel,) = tmp_path.glob("realtime_sdk-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {
+            name.removeprefix("realtime_sdk/playground/")
+            for name in archive.namelist()
+            if name.startswith("realtime_sdk/playground/")
+        }
+    shipped = {entry.name for entry in playground_files().iterdir() if entry.is_file()}
+    assert {"index.html", "style.css", *scripts()} <= packed
+    assert packed == shipped
