@@ -13,6 +13,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+import pytest
 from browser import artifact, run_page, speech_wav
 from conftest import need
 
@@ -123,13 +124,17 @@ def test_playground_shows_both_sides_of_a_spoken_turn(tmp_path: Path) -> None:
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_playground_with_an_api_key_mints_an_ephemeral_key_and_talks_by_text() -> None:
+@pytest.mark.parametrize("mdns", [False, True], ids=["flags", "mdns-hiding-on"])
+def test_playground_with_an_api_key_mints_an_ephemeral_key_and_talks_by_text(mdns: bool) -> None:
+    """Also with Chrome's default of hiding host addresses behind `.local` names, as a
+    person's browser has it."""
     key = "sk-playground"
     run = run_page(
         SCENARIO,
         serve_args=("--handler", "echo", "--api-key", key),
-        screenshot=artifact("playground-keys.png"),
+        screenshot=artifact(f"playground-keys{'-mdns' if mdns else ''}.png"),
         params={"flow": "keys", "key": key},
+        mdns=mdns,
         timeout_s=120,
     )
     report = run["result"]
