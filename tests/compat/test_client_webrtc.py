@@ -123,8 +123,11 @@ def test_audio_turn_through_the_outgoing_track(server: Running) -> None:
         async with call(server, session=manual) as conn:
             created = await conn.wait_for("session.created", timeout=10)
             assert created.session.audio.input.turn_detection is None  # the multipart session
-            for start in range(0, len(speech), rate // 10):  # numpy at 16 kHz, 100 ms a time
-                await conn.append_audio(speech[start : start + rate // 10], rate=rate)
+            half = len(speech) // 2
+            for start in range(0, half, rate // 10):  # numpy at 16 kHz, 100 ms a time
+                await conn.append_audio(speech[start : min(start + rate // 10, half)], rate=rate)
+            # then bytes in the session's input format (audio/pcm at 24 kHz)
+            await conn.append_audio(resample(speech[half:], rate, 24000).tobytes())
             await conn.flush_audio()
             assert conn.audio_pending_s > 0.5  # played in real time, not sent at once
             await conn.audio_sent()
@@ -323,3 +326,17 @@ def test_connect_to_session_created_time(server: Running) -> None:
         assert figures["websocket"] < 2.0 and figures["webrtc"] < 5.0
 
     run(main, timeout=120)
+
+
+def test_sync_client_over_webrtc(server: Running) -> None:
+    from realtime_sdk import sync
+
+    with sync.connect(
+        base_url=server.base_url, api_key=KEY, transport="webrtc", ice=LOOPBACK
+    ) as conn:
+        conn.wait_for("session.created", timeout=10)
+        conn.conversation.item.create(item=said("sync call"))
+        conn.response.create()
+        reply = conn.reply(timeout=15)
+        assert reply.transcript == "sync call"
+        assert tones(reply.audio) == 2 and conn.output_rate == RATE

@@ -25,8 +25,9 @@ import numpy as np
 from ..audio import Int16Array
 
 SILENT_PEAK = 8  # decoded digital silence is not always exactly zero
-TAIL_MARGIN_S = 0.1
+TAIL_MARGIN_S = 0.15
 DEFAULT_LAG_S = 0.1
+MAX_LAG_S = 1.0
 MAX_LEAD_S = 1.0  # no audible frame this long after `started`: take what comes as audio
 
 
@@ -66,7 +67,7 @@ class HeardTracker:
 
     def __init__(self, margin_s: float = TAIL_MARGIN_S) -> None:
         self.margin_s = margin_s
-        self.lag_s: float | None = None  # started event -> first audible frame
+        self.lag_s: float | None = None  # started event -> first audible frame, the most seen
         self.parts: dict[str, tuple[str, int]] = {}  # response -> its audio part
         self.capture: _Capture | None = None
 
@@ -105,8 +106,8 @@ class HeardTracker:
             if not audible and now - capture.started_at < MAX_LEAD_S:
                 return out  # the silence before this response's audio reached us
             capture.audible = True
-            if self.lag_s is None:
-                self.lag_s = now - capture.started_at
+            lag = min(now - capture.started_at, MAX_LAG_S)
+            self.lag_s = lag if self.lag_s is None else max(self.lag_s, lag)
         if not audible:
             capture.held.append(samples)
             return out

@@ -12,7 +12,6 @@ outgoing track, paced by its clock, as a microphone would send it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -70,6 +69,7 @@ class WebRTCClientTransport:
         self._heard_rate = RATE
         self._started: dict[str, asyncio.Event] = {}
         self._ended: dict[str, asyncio.Event] = {}
+        self._changed = asyncio.Event()  # a response started or finished being heard
         self._listeners: set[asyncio.Queue[Heard | None]] = set()
         self._out: StreamingResampler | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -164,6 +164,7 @@ class WebRTCClientTransport:
         response_id = data.get("response_id")
         if data.get("type") == "output_audio_buffer.started" and response_id:
             self._event(self._started, response_id).set()
+            self._changed.set()
         self._apply(self.tracker.event(data, now))
 
     def _apply(self, heard: list[Heard]) -> None:
@@ -172,12 +173,13 @@ class WebRTCClientTransport:
                 self._heard.setdefault(piece.response_id, []).append(piece.samples)
             else:
                 self._event(self._ended, piece.response_id).set()
+                self._changed.set()
             for listener in self._listeners:
                 listener.put_nowait(piece)
 
     def _finish_all(self) -> None:
         self._apply(self.tracker.end())
-        for event in (*self._started.values(), *self._ended.values()):
+        for event in (*self._started.values(), *self._ended.values(), self._changed):
             event.set()
         for listener in self._listeners:
             listener.put_nowait(None)
@@ -231,15 +233,26 @@ class WebRTCClientTransport:
 
     async def wait_heard(self, response_id: str, timeout: float | None = None) -> None:
         """Until all of a response's audio has arrived. A response whose audio does not
-        start playing within START_GRACE_S (it had none, or was cut first) has none."""
+        start within START_GRACE_S of nothing else playing (it had none, or was cut
+        first) has none."""
         async with asyncio.timeout(timeout):
             started = self._event(self._started, response_id)
             ended = self._event(self._ended, response_id)
-            if not ended.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(started.wait(), START_GRACE_S)
-                if started.is_set():
-                    await ended.wait()
+            loop = asyncio.get_running_loop()
+            idle_s = 0.0  # waited while nothing else was playing
+            while not (started.is_set() or ended.is_set() or self._over):
+                other = self.tracker.capture is not None
+                self._changed.clear()
+                since = loop.time()
+                try:
+                    wait = None if other else START_GRACE_S - idle_s
+                    await asyncio.wait_for(self._changed.wait(), wait)
+                except TimeoutError:
+                    return
+                if not other:
+                    idle_s += loop.time() - since
+            if not self._over:  # once over, every waiting event has been set
+                await ended.wait()
 
     async def chunks(self, response_id: str | None = None) -> AsyncIterator[HeardAudio]:
         """The audio of one response as it arrives (what came before, first): the given
