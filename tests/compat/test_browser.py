@@ -102,8 +102,16 @@ def figures(name: str, run: dict[str, Any]) -> dict[str, float]:
 
 
 def test_plain_page_completes_an_audio_turn(mic: Path) -> None:
+    retrieve = {
+        "type": "conversation.item.retrieve",
+        "item_id": "$user",  # the page puts in the id of the spoken item
+        "expect": "conversation.item.retrieved",
+    }
     run = run_page(
-        "plain.html", wav=mic, screenshot=artifact("plain.png"), params={"key": "sk-plain"}
+        "plain.html",
+        wav=mic,
+        screenshot=artifact("plain.png"),
+        params={"key": "sk-plain", "after_turn": [retrieve]},
     )
     page = run["result"]
     assert run["page_errors"] == [], run["page_errors"]
@@ -112,6 +120,9 @@ def test_plain_page_completes_an_audio_turn(mic: Path) -> None:
     assert page["answer_has_candidates"]  # 127.0.0.1, though the offer carried none
     check_turn(page["events"])
     check_heard(page)
+    # the spoken item with its audio (about 2 s of 24 kHz PCM) fits Chrome's messages
+    retrieved = first(page["events"], "conversation.item.retrieved")
+    assert 100_000 < retrieved["bytes"] < 262_144, retrieved
     # the page hung up; the server closed the data channel
     assert (page["hangup_status"], page["channel_state"]) == (200, "closed")
     timings = figures("plain page", run)
@@ -201,3 +212,27 @@ def test_barge_in_from_the_browser_cuts_the_reply_it_is_hearing(tmp_path: Path) 
     stop_ms = cut[-1][1] - cleared["t"]
     print(f"\nbarge-in: truncated at {truncated['audio_end_ms']} ms after {played_ms:.0f} ms "
           f"of notices; the page heard the reply {stop_ms:.0f} ms past `cleared`")  # fmt: skip
+
+
+def test_an_event_over_chromes_message_limit_gets_an_error(tmp_path: Path) -> None:
+    """Chrome takes data-channel messages up to 262144 bytes (its SDP's max-message-size);
+    `conversation.item.retrieved` of a 6 s item is about 380 kB. The page gets an
+    `error` saying so instead of waiting for an event that never comes, and the call
+    goes on."""
+    wav = speech_wav(SPEECH, tmp_path / "mic.wav", lead_s=4.0, tail_s=2.5)
+    run = run_page(
+        "plain.html",
+        wav=wav,
+        params={
+            "after_turn": [
+                {"type": "conversation.item.retrieve", "item_id": "$user", "expect": "error"},
+                {"type": "input_audio_buffer.clear", "expect": "input_audio_buffer.cleared"},
+            ]
+        },
+    )
+    events = run["result"]["events"]
+    error = first(events, "error")["error"]
+    assert (error["type"], error["code"]) == ("invalid_request_error", "event_too_large")
+    assert "conversation.item.retrieved" in error["message"] and "262144" in error["message"]
+    assert "conversation.item.retrieved" not in [e["type"] for e in events]
+    assert first(events, "input_audio_buffer.cleared")["t"] > first(events, "error")["t"]

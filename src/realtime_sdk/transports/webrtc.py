@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
+from .._generated._runtime import new_id
 from ..audio import Int16Array, to_mono_int16
 from .base import AudioTag, Inbound, InputFrame, Played
 from .ice import IceConfig, loopback_candidates
@@ -47,6 +50,7 @@ log = logging.getLogger("realtime_sdk.webrtc")
 EVENTS_LABEL = "oai-events"
 _HIGH_WATER = 1 << 20  # bytes queued on the data channel before send() waits
 _LOW_WATER = 1 << 18
+_DEFAULT_MAX_MESSAGE = 65536  # what aiortc assumes when an offer names no max-message-size
 
 
 class SdpError(ValueError):
@@ -94,6 +98,35 @@ def check_sdp(text: str, kind: str = "offer") -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def max_message_size(sdp: str) -> int:
+    """The largest data-channel message the SDP's author accepts (`a=max-message-size`,
+    RFC 8841; 0 means no limit). Chrome says 262144: an event carrying a few seconds
+    of audio, such as `conversation.item.retrieved`, does not fit."""
+    found = re.search(r"^a=max-message-size:(\d+)", sdp, re.MULTILINE)
+    return int(found.group(1)) if found else _DEFAULT_MAX_MESSAGE
+
+
+def too_large_error(text: str, limit: int) -> str:
+    """The `error` event sent instead of an event over the peer's message limit."""
+    try:
+        kind = str(json.loads(text).get("type", "event"))
+    except (ValueError, AttributeError):
+        kind = "event"
+    size = len(text.encode())
+    message = (
+        f"The {kind} event is {size} bytes, over the {limit} bytes this peer's data channel "
+        "accepts (its SDP's max-message-size), so it was not sent."
+    )
+    error = {
+        "type": "invalid_request_error",
+        "code": "event_too_large",
+        "message": message,
+        "param": None,
+        "event_id": None,
+    }
+    return json.dumps({"type": "error", "event_id": new_id("event_"), "error": error})
+
+
 def input_frame(frame: AudioFrame) -> InputFrame:
     """A decoded RTP frame as mono int16 (`to_ndarray` leaves out the plane padding)."""
     data = frame.to_ndarray()
@@ -118,6 +151,8 @@ class WebRTCTransport:
         self._pending_audio = 0
         self._channel: RTCDataChannel | None = None
         self._expects_channel = True
+        self._answering = False  # the server end: it answers for events it cannot send
+        self.peer_max_message = _DEFAULT_MAX_MESSAGE  # bytes; 0 = no limit
         self._can_play = True
         self._open = asyncio.Event()
         self._drained = asyncio.Event()
@@ -148,6 +183,8 @@ class WebRTCTransport:
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             self._expects_channel = "m=application" in sdp
+            self._answering = True
+            self.peer_max_message = max_message_size(sdp)
             audio = [t for t in self.pc.getTransceivers() if t.kind == "audio"]
             if audio:
                 audio[0].setCodecPreferences(_opus_first())
@@ -217,9 +254,14 @@ class WebRTCTransport:
             self._drained.clear()
             await self._drained.wait()
         try:
-            channel.send(text)
-        except ValueError as exc:  # over the peer's max-message-size
-            log.warning("event not sent on %s: %s", EVENTS_LABEL, exc)
+            try:
+                channel.send(text)
+            except ValueError as exc:  # over the peer's max-message-size
+                log.warning("event not sent on %s: %s", EVENTS_LABEL, exc)
+                if self._answering:  # the client would wait for it forever: say why
+                    channel.send(too_large_error(text, self.peer_max_message))
+        except ValueError:
+            pass  # the error is always small; the warning above says what was lost
         except Exception as exc:
             raise ConnectionError(f"data channel closed: {exc}") from exc
 
@@ -379,4 +421,6 @@ __all__ = [
     "WebRTCTransport",
     "check_sdp",
     "input_frame",
+    "max_message_size",
+    "too_large_error",
 ]

@@ -19,7 +19,7 @@ window.runScenario = async (params) => {
 
   const pc = new RTCPeerConnection();
   const channel = pc.createDataChannel('oai-events');
-  channel.addEventListener('message', (m) => log.add(JSON.parse(m.data)));
+  channel.addEventListener('message', (m) => log.add(JSON.parse(m.data), m.data.length));
   const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
   let remote = null;
   pc.addEventListener('track', (e) => {
@@ -63,6 +63,18 @@ window.runScenario = async (params) => {
   );
   await sleep(400); // the browser's jitter buffer still holds the end of the reply
   const rtc = await rtcSummary(pc);
+  const ids = {
+    $user: log.first('input_audio_buffer.speech_started')?.event.item_id,
+    $assistant: log.first('response.output_item.added')?.event.item?.id,
+  };
+  for (const event of params.after_turn ?? []) {
+    // client events to send once the turn is over, each with the type of its answer
+    const { expect, ...send } = event;
+    const seen = log.events.length;
+    channel.send(JSON.stringify(send, (_, v) => ids[v] ?? v));
+    await log.waitForCount(expect, log.events.filter((e) => e.type === expect).length + 1, 10_000);
+    if (log.events.length === seen) throw new Error(`no answer to ${send.type}`);
+  }
 
   status('hanging up');
   const hangup = await fetch(`${api}${location}/hangup`, { method: 'POST', headers: auth });

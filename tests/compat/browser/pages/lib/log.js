@@ -7,8 +7,9 @@ export class EventLog {
     this.waiters = [];
   }
 
-  add(event) {
-    const entry = { t: performance.now(), type: event.type, event };
+  /** `bytes`: the message's length as it came (data-channel limits are in bytes). */
+  add(event, bytes = null) {
+    const entry = { t: performance.now(), type: event.type, event, bytes };
     this.events.push(entry);
     if (this.element) {
       const line = document.createElement('div');
@@ -56,9 +57,10 @@ export class EventLog {
 
   /** For the test: type, time and the few fields worth checking. */
   summary() {
-    return this.events.map(({ t, type, event }) => ({
+    return this.events.map(({ t, type, event, bytes }) => ({
       t: Math.round(t),
       type,
+      ...(bytes !== null && { bytes }),
       ...(event.response?.status && { status: event.response.status }),
       ...(event.response?.status_details?.reason && { reason: event.response.status_details.reason }),
       ...(event.error && { error: event.error }),
