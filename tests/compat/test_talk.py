@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime_sdk.audio import read_wav, resample, write_wav
+from realtime_sdk.client.talk import Progress
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -87,3 +89,22 @@ def best_lag(signal: np.ndarray, piece: np.ndarray) -> tuple[int, float]:
     lag = int(np.argmax(spectrum[: len(a)]))
     part = a[lag : lag + len(b)]
     return lag, float(np.corrcoef(part, b[: len(part)])[0, 1])
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_redraws_one_line_on_a_terminal() -> None:
+    screen = Terminal()
+    progress = Progress(screen, 20.0, "playing", every_s=0)
+    for second in range(21):
+        progress.update(float(second))
+    progress.finish()
+    text = screen.getvalue()
+    assert text.count("\n") == 1 and text.endswith("playing 100% (20.0 s of 20.0 s)\n")
+    assert "\rplaying  50% (10.0 s of 20.0 s)" in text
+    quiet = io.StringIO()  # not a terminal, a short file: nothing at all
+    Progress(quiet, 2.0, "sending").finish()
+    assert quiet.getvalue() == ""

@@ -40,17 +40,18 @@ class Progress:
     """Where the sending is, on one line of stderr: redrawn in place on a terminal; when
     not a terminal, one line at the end (and only for long files)."""
 
-    def __init__(self, out: TextIO, total_s: float, verb: str) -> None:
+    def __init__(self, out: TextIO, total_s: float, verb: str, every_s: float = 0.1) -> None:
         self.out = out
+        self.every_s = every_s
         self.total_s = total_s
         self.verb = verb
         self.tty = out.isatty()
         self.shown = self.tty and total_s > 0
-        self._last = 0.0
+        self._last = -float("inf")
 
     def update(self, done_s: float) -> None:
         now = time.monotonic()
-        if not self.shown or now - self._last < 0.1:
+        if not self.shown or now - self._last < self.every_s:
             return
         self._last = now
         self.out.write("\r" + self._line(done_s))
