@@ -65,14 +65,17 @@ async def connect(
             call_session = {"type": "realtime", **session}
             if model is not None:
                 call_session.setdefault("model", model)
+        # the model goes in the session part when there is one, else in the query
+        offer_url = calls_url(
+            url=url, base_url=base_url, model=None if session is not None else model, query=query
+        )
         rtc = WebRTCClientTransport(
-            calls_url(url=url, base_url=base_url, model=model if session is None else None,
-                      query=query),
+            offer_url,
             headers=all_headers,
             session=call_session,
             ice=ice,
             verify=ssl if ssl is not None else True,
-        )  # fmt: skip
+        )
         await rtc.open()
         channel = rtc
     elif transport == "websocket":

@@ -147,7 +147,7 @@ class WebRTCClientTransport:
                 elif isinstance(item, str | bytes):
                     text = item.decode() if isinstance(item, bytes) else item
                     if any(marker in text for marker in _PLAYBACK_MARKERS):
-                        self._playback_event(json.loads(text), now)
+                        self._playback_event(text, now)
                     if self._events.qsize() >= self.max_pending_events:
                         raise EventBacklogError(f"over {self.max_pending_events} events unread")
                     self._events.put_nowait(item)
@@ -160,7 +160,13 @@ class WebRTCClientTransport:
             self._finish_all()
             rtc.track.pulled.set()  # wake drained()
 
-    def _playback_event(self, data: dict[str, Any], now: float) -> None:
+    def _playback_event(self, text: str, now: float) -> None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return  # not JSON: the connection's parser reports it, not the tracker
+        if not isinstance(data, dict):
+            return
         response_id = data.get("response_id")
         if data.get("type") == "output_audio_buffer.started" and response_id:
             self._event(self._started, response_id).set()
