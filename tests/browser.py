@@ -126,6 +126,7 @@ def run_page(
     env: Mapping[str, str] | None = None,
     mdns: bool = False,
     browser_args: Sequence[str] = (),
+    netns_commands: Sequence[Sequence[str]] = (),
     timeout_s: float = 120.0,
     check: bool = True,
 ) -> dict[str, Any]:
@@ -134,7 +135,9 @@ def run_page(
     The server is `realtime-sdk serve --host 127.0.0.1 --port PORT *serve_args`, or
     `serve_command` with `{port}` replaced. `env` is added to both processes'
     environment. `mdns` leaves Chrome's hiding of host addresses behind `.local` names
-    on (the flags of DESIGN.md section 6 turn it off); `browser_args` adds flags. The
+    on (the flags of DESIGN.md section 6 turn it off); `browser_args` adds flags;
+    `netns_commands` run in the namespace after loopback is up (say, `ip link add` of
+    a dummy interface, for a machine with a LAN address). The
     dict holds `ok`, `result` (what the scenario returned), `error`,
     `console`, `page_errors`, `api_calls` (Resource Timing of the page's requests to
     the server), `timings`, and `server_log`. With `check`, a scenario that failed
@@ -149,6 +152,7 @@ def run_page(
             json.dumps(
                 {
                     "command": list(serve_command),
+                    "netns_commands": [list(c) for c in netns_commands],
                     "driver": {
                         "scenario": scenario,
                         "params": dict(params or {}),
@@ -257,7 +261,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _inner(config_path: Path) -> dict[str, Any]:
     config = json.loads(config_path.read_text())
     work = config_path.parent
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    for setup in [["ip", "link", "set", "lo", "up"], *config["netns_commands"]]:
+        done = subprocess.run(setup, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return {"ok": False, "error": f"{' '.join(setup)}: {done.stderr.strip()}"}
     port = _free_port()
     command = [part.replace("{port}", str(port)) for part in config["command"]]
     server_log = work / "server.log"
@@ -270,21 +277,30 @@ def _inner(config_path: Path) -> dict[str, Any]:
             driver_config.write_text(
                 json.dumps({**config["driver"], "api": f"http://127.0.0.1:{port}"})
             )
-            done = subprocess.run(
+            driver = subprocess.Popen(
                 ["node", str(DRIVER), str(driver_config)],
                 cwd=ROOT,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=config["timeout_s"],
-                check=False,
             )
-            driven = _last_json(done.stdout)
-            if driven is None:
-                out["error"] = f"the driver exited with {done.returncode} and no result"
-            else:
+            try:
+                stdout, stderr = driver.communicate(timeout=config["timeout_s"])
+            except subprocess.TimeoutExpired:
+                driver.terminate()  # Playwright closes its browser on SIGTERM
+                try:
+                    stdout, stderr = driver.communicate(timeout=10)
+                except subprocess.TimeoutExpired:
+                    driver.kill()
+                    stdout, stderr = driver.communicate()
+                out["error"] = f"the driver did not finish within {config['timeout_s']:.0f} s"
+            driven = _last_json(stdout)
+            if driven is not None:
                 out.update(driven)
-            out["driver_stderr"] = _tail(done.stderr)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            elif "error" not in out:
+                out["error"] = f"the driver exited with {driver.returncode} and no result"
+            out["driver_stderr"] = _tail(stderr)
+        except RuntimeError as exc:
             out["error"] = str(exc)
         finally:
             _stop(server)

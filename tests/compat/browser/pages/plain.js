@@ -69,7 +69,8 @@ window.runScenario = async (params) => {
   };
   for (const event of params.after_turn ?? []) {
     // client events to send once the turn is over, each with the type of its answer
-    const { expect, ...send } = event;
+    const { expect, pause_ms: pause = 0, ...send } = event;
+    await sleep(pause);
     const seen = log.events.length;
     channel.send(JSON.stringify(send, (_, v) => ids[v] ?? v));
     await log.waitForCount(expect, log.events.filter((e) => e.type === expect).length + 1, 10_000);
