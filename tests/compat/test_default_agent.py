@@ -317,3 +317,41 @@ def test_over_webrtc_a_reply_stops_when_the_user_talks_over_it() -> None:
             await rtc.close()
 
     run(main, 90)
+
+
+def test_serve_flags_reach_the_agent_and_win_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvicorn
+
+    from realtime_sdk import cli
+    from realtime_sdk.server import app as server_app
+
+    configs: list[ServerConfig] = []
+    real_create_app = server_app.create_app
+
+    def create_app(config: ServerConfig) -> Any:
+        configs.append(config)
+        return real_create_app(config)
+
+    monkeypatch.setattr(server_app, "create_app", create_app)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: None)
+    monkeypatch.setenv("REALTIME_SDK_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("REALTIME_SDK_LLM_MODEL", "env-model")
+    argv = ["serve", "--llm-base-url", "http://127.0.0.1:11434/v1/", "--llm-api-key", "sk-flag"]
+    assert cli.main(argv) == 0
+    agent = configs[-1].backend_factory()
+    assert isinstance(agent, OfflineAgent) and agent.llm is not None
+    assert (agent.llm.base_url, agent.llm.model, agent.llm.api_key) == (
+        "http://127.0.0.1:11434/v1",
+        "env-model",
+        "sk-flag",
+    )
+    # echo keeps working, and says it ignores the agent's options
+    assert cli.main(["serve", "--handler", "echo"]) == 0
+    from realtime_sdk.backends.echo import EchoBackend
+
+    assert isinstance(configs[-1].backend_factory(), EchoBackend)
+    monkeypatch.delenv("REALTIME_SDK_LLM_BASE_URL")
+    assert cli.main(["serve"]) == 0
+    assert configs[-1].backend_factory().llm is None  # type: ignore[attr-defined]
