@@ -25,6 +25,7 @@ from ..protocol.session import Session
 from ..transports.websocket import MAX_FRAME_BYTES, WebSocketChannel
 from .auth import Authenticator, AuthError, EphemeralKeys, authorize_ws, refuse_ws
 from .calls import call_routes
+from .dialect import for_dialect
 from .driver import SessionDriver
 from .errors import ApiError, handle_api_error
 from .playground import playground_routes
@@ -104,7 +105,7 @@ def create_app(config: ServerConfig) -> Starlette:
         )
         channel = WebSocketChannel(websocket, config.max_frame_bytes)
         try:
-            await SessionDriver(channel, session, backend).run()
+            await SessionDriver(for_dialect(channel, dialect), session, backend).run()
         finally:
             await channel.close()
             log.info("session %s closed", session_id)
