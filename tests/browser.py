@@ -37,6 +37,9 @@ PAGES = DRIVER.parent / "pages"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 CHROMIUM = os.environ.get("REALTIME_SDK_CHROMIUM", "/usr/bin/chromium")
 SERVE = str(Path(sys.executable).parent / "realtime-sdk")
+# a network namespace; without root, inside a user namespace of its own (where allowed)
+UNSHARE = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "--map-root-user", "-n"]
+IP = shutil.which("ip") or "/usr/sbin/ip"
 START_TIMEOUT_S = 60.0  # the server imports numpy, aiortc and a VAD model; cores are shared
 _TAIL = 6000  # characters of each log kept in results and errors
 
@@ -59,14 +62,14 @@ def missing_prerequisites() -> list[str]:
     if not (ROOT / "node_modules" / "playwright-core").is_dir():
         missing.append("node_modules/playwright-core (npm ci)")
     if not missing and not _namespaces_allowed():
-        missing.append("permission to make a network namespace (`unshare -n` refused)")
+        missing.append(f"permission to make a network namespace (`{' '.join(UNSHARE)}` refused)")
     return missing
 
 
 def _namespaces_allowed() -> bool:
     try:
         done = subprocess.run(
-            ["unshare", "-n", "--", "true"], capture_output=True, timeout=10, check=False
+            [*UNSHARE, "--", "true"], capture_output=True, timeout=10, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -168,7 +171,7 @@ def run_page(
         )
         inner = [sys.executable, str(Path(__file__).resolve()), "--inner", str(config)]
         process = subprocess.Popen(
-            ["unshare", "-n", "--", *inner],
+            [*UNSHARE, "--", *inner],
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
@@ -261,7 +264,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _inner(config_path: Path) -> dict[str, Any]:
     config = json.loads(config_path.read_text())
     work = config_path.parent
-    for setup in [["ip", "link", "set", "lo", "up"], *config["netns_commands"]]:
+    for setup in [[IP, "link", "set", "lo", "up"], *config["netns_commands"]]:
         done = subprocess.run(setup, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             return {"ok": False, "error": f"{' '.join(setup)}: {done.stderr.strip()}"}

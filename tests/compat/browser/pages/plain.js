@@ -2,6 +2,12 @@
 // transceiver and the `oai-events` data channel, the offer POSTed as application/sdp to
 // /v1/realtime/calls, the answer applied, then the fake microphone put on the sender
 // once the session exists (so the recorded speech starts at a known point).
+//
+// params: `key` (Bearer key), `gathered` (wait for ICE gathering and post the full
+// description), `until`/`count` (the event that ends the turn, default the first
+// `output_audio_buffer.stopped`), `turn_timeout_ms`, and `after_turn`: client events
+// sent one by one once the turn is over, each `{...event, expect, pause_ms}` waiting
+// for its `expect` event; "$user" and "$assistant" stand for the turn's item ids.
 
 import { Meters, drawLevels, turnTiming } from './lib/audio.js';
 import { EventLog, rtcSummary, sleep, until } from './lib/log.js';
