@@ -58,6 +58,7 @@ _BETA_NAMES: Final[dict[str, Encoding]] = {
     "g711_ulaw": "pcmu",
     "g711_alaw": "pcma",
 }
+_GA_FORMATS: dict[tuple[str, int | None], AudioFormat] = {}  # AudioFormat.from_ga's, by value
 _EMPTY: Final[Int16Array] = np.zeros(0, dtype=np.int16)
 _EMPTY.flags.writeable = False
 
@@ -111,6 +112,18 @@ class AudioFormat:
             kind, rate = getattr(value, "type", None), getattr(value, "rate", None)
         if kind is None:
             kind = "audio/pcm"  # the spec leaves `type` optional; PCM is the default format
+        # the session's format is read for every frame: a valid one is made once
+        key = (kind, rate) if isinstance(kind, str) and type(rate) in (int, type(None)) else None
+        known = _GA_FORMATS.get(key) if key is not None else None
+        if known is not None:
+            return known
+        made = cls._from_ga(kind, rate)
+        if key is not None and len(_GA_FORMATS) < 64:
+            _GA_FORMATS[key] = made
+        return made
+
+    @classmethod
+    def _from_ga(cls, kind: object, rate: object) -> AudioFormat:
         encoding = _GA_TYPES.get(kind) if isinstance(kind, str) else None
         if encoding is None:
             raise ValueError(

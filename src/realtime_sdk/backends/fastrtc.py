@@ -660,11 +660,8 @@ class FastRTCBackend:
         while not self._closing:
             if self._pending is None and self._may_emit(loop.time()):
                 self._pending = self._begin_emit()
-            waiters: set[asyncio.Future[Any]] = {self._wake}
-            if self._pending is not None:
-                waiters.add(self._pending)
-            timeout = self._timeout(loop.time())
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                self._pending.add_done_callback(self._emitted)
+            await self._sleep(self._timeout(loop.time()))
             if self._wake.done():
                 self._wake = loop.create_future()
             for event in self._take_signals():
@@ -678,6 +675,25 @@ class FastRTCBackend:
                         return
             for event in self._turns.expire(now):
                 yield event
+
+    async def _sleep(self, timeout: float | None) -> None:
+        """Until woken (input, a finished emit(), a signal) or `timeout` s have passed.
+
+        One future and at most one timer per wait: this runs for every frame, and
+        `asyncio.wait` on two futures costs several times that."""
+        wake = self._wake
+        assert wake is not None
+        if wake.done():
+            return
+        timer = None if timeout is None else self._loop.call_later(timeout, self._notify)
+        try:
+            await wake  # cancelled with this task: harmless, a done wake is replaced
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _emitted(self, _future: asyncio.Future[_Emitted]) -> None:
+        self._notify()
 
     def _may_emit(self, now: float) -> bool:
         if self._closing or (self._gated and not self.handler.event.is_set()):

@@ -112,6 +112,9 @@ class SessionDriver:
         self.channel = channel
         self.session = session
         self.backend = backend
+        # decided once: a runtime-checkable Protocol's isinstance walks its members, and the
+        # input path asks for every frame
+        self._turns = backend if isinstance(backend, TurnTakingBackend) else None
         session.capabilities = backend.capabilities  # what the session accepts is what it can do
         self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -124,7 +127,7 @@ class SessionDriver:
 
     async def run(self) -> None:
         writer = asyncio.create_task(self._write(), name="realtime-writer")
-        turns = self.backend if isinstance(self.backend, TurnTakingBackend) else None
+        turns = self._turns
         try:
             self.session.start()
             await self._flush()
@@ -285,8 +288,8 @@ class SessionDriver:
         elif isinstance(out, Transcribe):
             self._spawn(f"transcribe:{out.item_id}", self._transcribe(out))
         elif isinstance(out, InputAudio):
-            if isinstance(self.backend, TurnTakingBackend):
-                await self.backend.receive_audio(out.audio, input_format(self.session.config))
+            if self._turns is not None:
+                await self._turns.receive_audio(out.audio, input_format(self.session.config))
         elif isinstance(out, ClearOutputAudio):
             self._clear(out)
 
