@@ -20,11 +20,12 @@ from typing import Any
 import httpx
 import numpy as np
 import uvicorn
-from conftest import ROOT, need
+from conftest import need
 
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.server.app import Backend, ServerConfig, create_app
 
+ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = ROOT / "tests" / "fixtures" / "audio"
 
