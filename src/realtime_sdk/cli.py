@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
 import logging
 import os
 import sys
@@ -106,7 +107,21 @@ def _fastrtc_factory(handler: Any) -> Callable[[], Any]:
     return lambda: FastRTCBackend(handler)
 
 
-def main(argv: list[str] | None = None) -> int:
+WORKERS_ARGV_ENV = "REALTIME_SDK_SERVE_ARGV"
+
+
+def worker_app() -> Any:
+    """The app of one `serve --workers N` process.
+
+    uvicorn starts worker processes from an import string, so each one builds its app
+    again from the command line the parent left in the environment.
+    """
+    built: list[Any] = []
+    main(json.loads(os.environ[WORKERS_ARGV_ENV]), serve_app=built.append)
+    return built[0]
+
+
+def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="realtime-sdk")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the OpenAI Realtime API")
@@ -158,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--ssl-certfile", help="PEM certificate: serve https:// and wss://")
     serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (uvicorn workers) sharing the port"
+    )
     from .client import talk
 
     talk.add_arguments(
@@ -193,8 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         default_model=args.model,
         turn_detection=not args.no_turn_detection,
     )
+    if serve_app is not None:  # a worker of `--workers N`: its parent runs uvicorn
+        serve_app(create_app(config))
+        return 0
+    if args.workers > 1:
+        os.environ[WORKERS_ARGV_ENV] = json.dumps(sys.argv[1:] if argv is None else argv)
     uvicorn.run(
-        create_app(config),
+        create_app(config) if args.workers <= 1 else "realtime_sdk.cli:worker_app",
+        factory=args.workers > 1,
+        workers=args.workers if args.workers > 1 else None,
         host=args.host,
         port=args.port,
         ssl_certfile=args.ssl_certfile,
