@@ -35,27 +35,41 @@ def feed(tracker: HeardTracker, frames: list[np.ndarray], t0: float) -> list[obj
     return out
 
 
-def test_leading_silence_skipped_lag_measured_trailing_silence_dropped() -> None:
+def kinds(out: list[object]) -> list[str]:
+    """ "A" for an audible piece, "s" for a silent one, "end" for the end."""
+    return [
+        "end" if isinstance(x, HeardEnd) else "A" if np.abs(x.samples).max() else "s"  # type: ignore[attr-defined]
+        for x in out
+    ]
+
+
+def test_first_reply_measures_the_lag_later_ones_keep_their_leading_silence() -> None:
     tracker = HeardTracker()
     tracker.event(PART, 0.0)
     assert feed(tracker, [LOUD, LOUD], 0.0) == []  # before `started`: nobody's audio
     tracker.event(started(), 1.0)
     out = feed(tracker, [QUIET, QUIET, QUIET, LOUD, QUIET, LOUD, LOUD], 1.02)
-    heard = [x for x in out if isinstance(x, HeardAudio)]
-    # the three leading silent frames are skipped; the inner silent one is kept
-    assert len(heard) == 4
-    assert {(h.response_id, h.item_id, h.content_index, h.rate) for h in heard} == {
+    # the first reply: its leading silence cannot be told from the gap before it
+    assert kinds(out) == ["A", "s", "A", "A"]
+    assert {(h.response_id, h.item_id, h.content_index, h.rate) for h in out} == {  # type: ignore[attr-defined]
         ("resp_1", "item_1", 0, RATE)
     }
     assert tracker.lag_s is not None and abs(tracker.lag_s - 0.08) < 1e-9
-    tracker.event(stopped(), 1.2)
-    # frames still in flight after `stopped` belong to it, until lag + margin
-    out = feed(tracker, [LOUD, QUIET, QUIET], 1.22)
-    assert [type(x) for x in out] == [HeardAudio]
-    out = feed(tracker, [QUIET] * 10, 1.30)
-    assert out == [HeardEnd("resp_1")]  # the held trailing silence is not heard
+    tracker.event(stopped(), 1.205)
+    # frames in flight after `stopped` are its own; silence one lag later is not
+    out = feed(tracker, [LOUD, QUIET, QUIET, QUIET, QUIET, QUIET], 1.22)
+    assert kinds(out) == ["A"]
+    out = feed(tracker, [QUIET] * 10, 1.34)
+    assert kinds(out) == ["s"] * 4 + ["end"]  # by stopped + lag + a frame: 1.24-1.30
     assert tracker.capture is None
     assert feed(tracker, [LOUD], 2.0) == []
+
+    # the next reply begins one lag after its `started`, silent or not
+    tracker.event(started("resp_2"), 2.995)
+    out = feed(tracker, [QUIET, QUIET, QUIET, QUIET, QUIET, LOUD], 3.02)
+    assert kinds(out) == ["s", "s", "s", "A"]  # from 3.06 (lag - a frame) on
+    tracker.event(stopped("resp_2", "cleared"), 3.2)
+    assert kinds(tracker.end()) == ["end"]
 
 
 def test_cleared_before_playing_ends_at_once_and_next_response_takes_over() -> None:
@@ -70,10 +84,26 @@ def test_cleared_before_playing_ends_at_once_and_next_response_takes_over() -> N
     assert tracker.end() == []
 
 
-def test_a_reply_that_stays_silent_is_taken_as_audio_after_a_while() -> None:
+def test_a_first_reply_that_begins_silent_keeps_its_silence_and_measures_nothing() -> None:
     tracker = HeardTracker()
-    tracker.event(started(), 0.0)
-    assert feed(tracker, [QUIET] * 40, 0.02) == []  # 0.8 s: still waiting for it
-    out = feed(tracker, [QUIET] * 8 + [LOUD], 0.9)  # past 1 s the silence counts
-    heard = [x for x in out if isinstance(x, HeardAudio)]
-    assert len(heard) >= 3 and int(np.abs(heard[0].samples).max()) == 0
+    tracker.event(started(), 0.005)
+    out = feed(tracker, [QUIET] * 30 + [LOUD], 0.02)  # audible 0.6 s in: too late for a lag
+    assert tracker.lag_s is None
+    # its silence counts from the presumed lag (0.1 s) less a frame: 0.1 s ... 0.6 s
+    assert kinds(out) == ["s"] * 26 + ["A"]
+    tracker.event(started("resp_2"), 1.0)  # ends resp_1; resp_2 was not fresh
+    assert feed(tracker, [LOUD], 1.02) and tracker.lag_s is None
+
+
+def test_a_reply_that_stays_silent_is_all_silence() -> None:
+    """No audible frame within a second: its audio is taken to be silence, from the
+    presumed lag after `started` to the same lag after `stopped`."""
+    tracker = HeardTracker()
+    tracker.event(started(), 0.005)
+    out = feed(tracker, [QUIET] * 60, 0.02)  # 0.02 ... 1.20 s
+    assert out == [] and tracker.capture is not None and tracker.capture.begun
+    tracker.event(stopped(), 1.305)
+    out = feed(tracker, [QUIET] * 20, 1.22)  # ends after 1.305 + 0.1 + 0.15
+    times = [0.02 + 0.02 * i for i in range(80)]
+    kept = [t for t in times if 0.085 <= t <= 1.305 + 0.1 + 0.02]
+    assert kinds(out) == ["s"] * len(kept) + ["end"]

@@ -61,11 +61,13 @@ def test_talk_over_webrtc_round_trips_a_wav_file(base_url: str, tmp_path: Path) 
     rate_out, back = read_wav(reply_path)
     assert rate_out == 48000
     expected = resample(sent, rate_in, rate_out)
-    lag, corr = best_lag(expected, back)
+    speech_only = expected[int(0.6 * rate_out) : int(1.45 * rate_out)]  # "hello world"
+    lag, corr = best_lag(back, speech_only)
     print(f"talk over webrtc: {len(back) / rate_out:.2f} s back, correlation {corr:.3f}")
     assert corr > 0.8, corr
-    assert 0.5 < lag / rate_out < 0.7  # the speech begins 0.6 s into the file
-    assert 0.7 < len(back) / rate_out < len(expected) / rate_out
+    # the whole file comes back, with the track's silence around it
+    assert len(expected) / rate_out - 0.1 < len(back) / rate_out < len(expected) / rate_out + 1.5
+    assert 0.5 < lag / rate_out < 1.5
 
 
 def test_talk_progress_for_a_long_file(base_url: str, tmp_path: Path) -> None:

@@ -4,15 +4,17 @@ Over WebRTC, response audio comes on the incoming track and the events that say 
 it is come on the data channel; the two do not arrive together. The server announces
 `output_audio_buffer.started` when it hands the first sample to its RTP sender, so the
 audio itself arrives a little later (the receiver's jitter buffer; ~70 ms on loopback),
-and `stopped`/`cleared` arrive as early before the last of it. The tracker therefore:
+and `stopped`/`cleared` arrive as early before the last of it. So the tracker learns
+that lag and shifts the events by it:
 
-- opens a capture at `started`, and skips the silent frames (the server sends silence
-  between replies) until the first audible one, which also measures that lag;
-- closes it once `stopped`/`cleared` is older than the lag plus a margin;
-- holds silent frames until audio follows them, so a reply's trailing silence (or the
-  silence after a cut) is not counted as heard.
-
-The item a response's audio belongs to comes from its `response.content_part.added`.
+- until the lag is known, a response's audio begins with its first audible frame
+  (the server sends silence between replies): when that comes soon enough after
+  `started`, it measures the lag; once known, a response begins one lag after its
+  `started` (or at an audible frame, if one comes sooner), so a reply's own leading
+  silence is kept;
+- a response's audio ends one lag after its `stopped`/`cleared`: silent frames that
+  arrive later are not its own (audible ones, still in flight, are, until a margin);
+- the item a response's audio belongs to comes from its `response.content_part.added`.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import numpy as np
 from ..audio import Int16Array
 
 SILENT_PEAK = 8  # decoded digital silence is not always exactly zero
-TAIL_MARGIN_S = 0.15
-DEFAULT_LAG_S = 0.1
-MAX_LAG_S = 1.0
-MAX_LEAD_S = 1.0  # no audible frame this long after `started`: take what comes as audio
+FRAME_S = 0.02  # the frame length both ends use; timing is trusted to within one
+TAIL_MARGIN_S = 0.15  # how much later than the usual lag audible frames may still come
+DEFAULT_LAG_S = 0.1  # until one has been measured
+MAX_PLAUSIBLE_LAG_S = 0.4  # a first audible frame later than this: the reply began silent
+MAX_LEAD_S = 1.0  # until the lag is known, how long to wait for an audible first frame
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,10 @@ Heard = HeardAudio | HeardEnd
 class _Capture:
     response_id: str
     started_at: float
-    ends_at: float | None = None
-    audible: bool = False
-    held: list[Int16Array] = field(default_factory=list)
+    fresh: bool  # nothing else was being heard when it started: its lag can be measured
+    stopped_at: float | None = None
+    begun: bool = False
+    held: list[tuple[Int16Array, int, float]] = field(default_factory=list)  # silent frames
 
 
 class HeardTracker:
@@ -67,7 +71,8 @@ class HeardTracker:
 
     def __init__(self, margin_s: float = TAIL_MARGIN_S) -> None:
         self.margin_s = margin_s
-        self.lag_s: float | None = None  # started event -> first audible frame, the most seen
+        self.lag_s: float | None = None  # started event -> first audible frame, least seen
+        self.max_lag_s: float | None = None  # and the most
         self.parts: dict[str, tuple[str, int]] = {}  # response -> its audio part
         self.capture: _Capture | None = None
 
@@ -80,14 +85,15 @@ class HeardTracker:
             if part.get("type") in ("audio", "output_audio"):
                 self.parts[data["response_id"]] = (data["item_id"], data.get("content_index", 0))
         elif kind == "output_audio_buffer.started":
+            fresh = self.capture is None
             if self.capture is not None:
-                out.append(self._finish())
-            self.capture = _Capture(data["response_id"], now)
+                out += self._finish()
+            self.capture = _Capture(data["response_id"], now, fresh)
         elif kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
             capture = self.capture
             if capture is not None and capture.response_id == data.get("response_id"):
-                if capture.ends_at is None:
-                    capture.ends_at = now + (self.lag_s or DEFAULT_LAG_S) + self.margin_s
+                if capture.stopped_at is None:
+                    capture.stopped_at = now
             elif data.get("response_id"):
                 out.append(HeardEnd(data["response_id"]))  # cut before any of it played
         return out
@@ -96,33 +102,71 @@ class HeardTracker:
         """One received frame (mono int16)."""
         out: list[Heard] = []
         capture = self.capture
-        if capture is not None and capture.ends_at is not None and now > capture.ends_at:
-            out.append(self._finish())
-            capture = None
+        if capture is not None and capture.stopped_at is not None:
+            last_lag = self.max_lag_s if self.max_lag_s is not None else DEFAULT_LAG_S
+            if now > capture.stopped_at + last_lag + self.margin_s:
+                out += self._finish()
+                capture = None
         if capture is None:
             return out
         audible = len(samples) > 0 and int(np.abs(samples).max()) > SILENT_PEAK
-        if not capture.audible:
-            if not audible and now - capture.started_at < MAX_LEAD_S:
-                return out  # the silence before this response's audio reached us
-            capture.audible = True
-            lag = min(now - capture.started_at, MAX_LAG_S)
-            self.lag_s = lag if self.lag_s is None else max(self.lag_s, lag)
-        if not audible:
-            capture.held.append(samples)
+        if not capture.begun and not self._begins(capture, audible, now):
+            if self.lag_s is None:  # it may be this reply's own leading silence
+                capture.held.append((samples, rate, now))
             return out
-        item_id, index = self.parts.get(capture.response_id, (None, 0))
-        for piece in [*capture.held, samples]:
-            out.append(HeardAudio(capture.response_id, item_id, index, piece, rate))
-        capture.held.clear()
+        if not audible:
+            capture.held.append((samples, rate, now))
+            return out
+        out += self._release(capture, len(capture.held))
+        out.append(self._piece(capture, samples, rate))
         return out
+
+    def _begins(self, capture: _Capture, audible: bool, now: float) -> bool:
+        """Whether the capture's audio begins with this frame; if so, which of the
+        silent frames held before it were its own."""
+        waited = now - capture.started_at
+        measured = audible and capture.fresh and waited <= MAX_PLAUSIBLE_LAG_S
+        if not audible:
+            if self.lag_s is not None and waited < self.lag_s - FRAME_S:
+                return False  # its audio has not reached us yet
+            if self.lag_s is None and waited < MAX_LEAD_S:
+                return False
+        capture.begun = True
+        if measured:  # the first audible frame came one lag after `started`
+            self._measured(waited)
+            capture.held.clear()
+        else:  # audio began in silence: from one (presumed) lag after `started`
+            start = capture.started_at + (self.lag_s or DEFAULT_LAG_S) - FRAME_S
+            capture.held[:] = [h for h in capture.held if h[2] >= start]
+        return True
 
     def end(self) -> list[Heard]:
         """The connection is over: whatever was being heard is complete."""
-        return [self._finish()] if self.capture is not None else []
+        return self._finish() if self.capture is not None else []
 
-    def _finish(self) -> HeardEnd:
-        assert self.capture is not None
-        done = HeardEnd(self.capture.response_id)
+    def _measured(self, lag: float) -> None:
+        self.lag_s = lag if self.lag_s is None else min(self.lag_s, lag)
+        self.max_lag_s = lag if self.max_lag_s is None else max(self.max_lag_s, lag)
+
+    def _piece(self, capture: _Capture, samples: Int16Array, rate: int) -> HeardAudio:
+        item_id, index = self.parts.get(capture.response_id, (None, 0))
+        return HeardAudio(capture.response_id, item_id, index, samples, rate)
+
+    def _release(self, capture: _Capture, count: int) -> list[Heard]:
+        """The first `count` held silent frames, as this response's audio."""
+        out: list[Heard] = [self._piece(capture, s, rate) for s, rate, _ in capture.held[:count]]
+        del capture.held[:count]
+        return out
+
+    def _finish(self) -> list[Heard]:
+        """The capture is complete: its held silence up to one lag after it stopped is
+        its own (the end of the reply, or up to the cut); what came after is not."""
+        capture = self.capture
+        assert capture is not None
         self.capture = None
-        return done
+        out: list[Heard] = []
+        if capture.begun and capture.stopped_at is not None:
+            until = capture.stopped_at + (self.lag_s or DEFAULT_LAG_S) + FRAME_S
+            out += self._release(capture, sum(1 for *_, at in capture.held if at <= until))
+        out.append(HeardEnd(capture.response_id))
+        return out
