@@ -314,6 +314,9 @@ def test_text_that_is_not_an_event_goes_to_the_core_as_it_came() -> None:
     assert edge.client_to_ga("not json") == "not json"
     unknown = json.dumps({"type": "made.up"})
     assert edge.client_to_ga(unknown) == unknown
+    # an event the same in both dialects goes on byte for byte (no re-encoding of audio)
+    append = json.dumps({"type": "input_audio_buffer.append", "audio": "AAAA"})
+    assert edge.client_to_ga(append) is append
 
 
 def test_whole_sessions_round_trip_for_the_http_routes() -> None:

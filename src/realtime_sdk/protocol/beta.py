@@ -177,14 +177,17 @@ class BetaTranslator:
             raise BetaRefusal(
                 "invalid_value", f"'{beta_type}' has no counterpart here.", "type", event_id
             )
-        for path, shape in SHAPE_PATHS.get(("beta", "client", beta_type), ()):
+        shapes = SHAPE_PATHS.get(("beta", "client", beta_type), ())
+        self._remember(event_id, ga_type)
+        if not shapes and ga_type == beta_type:
+            return raw  # the same in both dialects (audio appends): no need to re-encode
+        for path, shape in shapes:
             for node, at in list(_found(data, path, [])):
                 if isinstance(node, dict):
                     translated = self._shape_to_ga(shape, node, at, event_id)
                     if at:
                         _replace(data, tuple(str(s) for s in at), translated)
         data["type"] = ga_type
-        self._remember(event_id, ga_type)
         return json.dumps(data, separators=(",", ":"))
 
     def _remember(self, event_id: str | None, ga_type: str) -> None:
@@ -241,7 +244,10 @@ class BetaTranslator:
         beta_type = GA_TO_BETA[key]
         if beta_type is None:
             return None
-        for path, shape in SHAPE_PATHS.get(("ga", "server", ga_type), ()):
+        shapes = SHAPE_PATHS.get(("ga", "server", ga_type), ())
+        if not shapes and beta_type == ga_type and ga_type != "error":
+            return text
+        for path, shape in shapes:
             for node, at in list(_found(data, path, [])):
                 if isinstance(node, dict):
                     translated = self._shape_to_beta(shape, node)
