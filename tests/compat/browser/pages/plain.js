@@ -4,7 +4,7 @@
 // once the session exists (so the recorded speech starts at a known point).
 //
 // params: `key` (Bearer key), `gathered` (wait for ICE gathering and post the full
-// description), `until`/`count` (the event that ends the turn, default the first
+// description), `codecs` (offer only these, e.g. ["audio/PCMU"]), `until`/`count` (the event that ends the turn, default the first
 // `output_audio_buffer.stopped`), `turn_timeout_ms`, and `after_turn`: client events
 // sent one by one once the turn is over, each `{...event, expect, pause_ms}` waiting
 // for its `expect` event; "$user" and "$assistant" stand for the turn's item ids.
@@ -27,6 +27,12 @@ window.runScenario = async (params) => {
   const channel = pc.createDataChannel('oai-events');
   channel.addEventListener('message', (m) => log.add(JSON.parse(m.data), m.data.length));
   const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  if (params.codecs) {
+    // offer only these (e.g. ["audio/PCMU"]): the server's fallback from Opus
+    const wanted = params.codecs.map((c) => c.toLowerCase());
+    const all = RTCRtpReceiver.getCapabilities('audio').codecs;
+    transceiver.setCodecPreferences(all.filter((c) => wanted.includes(c.mimeType.toLowerCase())));
+  }
   let remote = null;
   pc.addEventListener('track', (e) => {
     remote = meters.watch('remote', e.streams[0] ?? new MediaStream([e.track]), { play: true });

@@ -76,6 +76,12 @@ export class Meter {
     return spans.map(([a, b]) => [Math.round(a), Math.round(b)]);
   }
 
+  /** The 20 ms levels from the first voiced block to the last (the utterance's envelope). */
+  voicedStretch() {
+    const loud = this.blocks.map((b, i) => (b.rms >= VOICED_RMS ? i : -1)).filter((i) => i >= 0);
+    return loud.length ? this.blocks.slice(loud[0], loud.at(-1) + 1).map((b) => b.rms) : [];
+  }
+
   /** Levels per 100 ms and the voiced time, as plain JSON for the test. */
   summary() {
     const per100 = [];
@@ -89,6 +95,7 @@ export class Meter {
       label: this.label,
       blocks: this.blocks.length,
       rms_per_100ms: per100,
+      rms_voiced_20ms: this.voicedStretch(),
       peak_rms: Math.max(0, ...this.blocks.map((b) => b.rms)),
       voiced_s: (voiced.length * BLOCK_MS) / 1000,
       voiced_spans: this.spans(voiced),
