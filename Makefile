@@ -67,7 +67,10 @@ test: $(STAMP) node_modules/.installed $(BROWSER_STAMP)
 
 ## benchmarks (not tests): each prints figures next to a baseline measured in the same run
 bench: $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[bench]' \
+		|| $(BIN)/python -m pip install --quiet -e '.[bench]'
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/harness/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -37,6 +37,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness.results import save  # noqa: E402
 
 from realtime_sdk.audio import read_wav, resample  # noqa: E402
 
@@ -44,6 +47,8 @@ FRAME_MS = 20
 RATE = 24000
 SAMPLES = RATE * FRAME_MS // 1000
 SPEECH = ROOT / "tests" / "fixtures" / "audio" / "hello_world_16k.wav"
+QUIET = ("--log-level", "warning")
+SILENCE_MS = 200  # the server's default silence_duration_ms: the wait every turn starts with
 DELTA = '"type":"response.output_audio.delta"'
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -75,7 +80,7 @@ class Server:
         script = Path(sys.executable).with_name("realtime-sdk")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "realtime_sdk.cli"]
         self.process = subprocess.Popen(
-            [*command, "serve", "--port", str(self.port), "--log-level", "warning"],
+            [*command, "serve", "--handler", "echo", "--port", str(self.port), *QUIET],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -271,8 +276,13 @@ async def main() -> None:
         "gen lag p99 ms  errors  CPU% server/gen/other  server RSS MiB"
     )
     held, baseline = 0, None
+    rows = []
     for sessions in (int(n) for n in args.levels.split(",")):
         row = await level(sessions, args.seconds, frames)
+        # timed from the frame at speech_stopped.audio_end_ms, which is the end of speech
+        # plus silence_duration_ms: what is left is what the server adds
+        row["added_p99"] = row["audio_p99"]
+        rows.append(row)
         print(
             f"{row['sessions']:>8}  {row['turns']:>5}  "
             f"{row['stopped_p50']:>11.1f} / {row['stopped_p99']:<9.1f}  "
@@ -293,6 +303,23 @@ async def main() -> None:
         ):
             held = sessions
     print(f"\nheld before p99 grew: {held} concurrent sessions (of the levels tried)")
+    within = [
+        r["sessions"] for r in rows if r["added_p99"] <= 100 and r["errors"] + r["failed"] == 0
+    ]
+    print(
+        f"first audio p99 within silence_duration_ms ({SILENCE_MS}) + 100 ms:"
+        f" up to {max(within, default=0)} sessions"
+    )
+    save(
+        "turn_echo",
+        {
+            "silence_ms": SILENCE_MS,
+            "seconds": args.seconds,
+            "connect_ms": statistics.median(created),
+            "levels": rows,
+            "held": held,
+        },
+    )
 
 
 def sessions_before(levels: str, sessions: int) -> int:
