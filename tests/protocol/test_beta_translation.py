@@ -206,6 +206,24 @@ def test_core_errors_name_the_beta_field() -> None:
     assert "audio.input" not in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("session", "param"),
+    [
+        ({"turn_detection": {"type": "server_vad", "colour": "red"}},
+         "session.turn_detection.colour"),
+        ({"tools": [{"type": "function", "name": "f", "meta": 1}]}, "session.tools[0].meta"),
+        ({"input_audio_transcription": {"model": 5}}, "session.input_audio_transcription.model"),
+    ],
+)  # fmt: skip
+def test_the_strict_core_refusals_of_nested_fields_name_beta_paths(
+    session: dict[str, Any], param: str
+) -> None:
+    h = BetaHarness()
+    error = h.error({"type": "session.update", "session": session})
+    assert error["param"] == param
+    assert "session.audio" not in error["message"]
+
+
 def test_a_text_turn_uses_beta_names_and_content_types() -> None:
     h = BetaHarness()
     h.send({"type": "session.update", "session": {"modalities": ["text"]}})

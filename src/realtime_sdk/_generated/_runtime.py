@@ -130,7 +130,9 @@ def refusal(exc: ValidationError, data: Mapping[str, Any]) -> EventValidationErr
     errors = exc.errors()
     rank = {"extra_forbidden": 0, "missing": 1}
     first = min(errors, key=lambda e: rank.get(e["type"], 2))
-    param = param_path(data, first["loc"])
+    # only a missing field is absent; otherwise a last step not in the payload is a
+    # union member's name (`model.str`), not part of the path
+    param = param_path(data, first["loc"], absent_last=first["type"] == "missing")
     event_id = event_id_of(data)
     kind = first["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
