@@ -235,6 +235,7 @@ GA_SCENARIO: list[dict[str, Any]] = [
                                            "audio": {"output": {"voice": "ash"}}}},
     {"type": "conversation.item.create", "item": user_text("one two")},
     {"type": "response.create"},
+    {"type": "speak"},  # recorded speech, appended in 20 ms events; server VAD ends the turn
 ]  # fmt: skip
 BETA_SCENARIO: list[dict[str, Any]] = [
     {"type": "session.update", "session": {"modalities": ["text"], "tools": [TOOL]}},
@@ -245,9 +246,10 @@ BETA_SCENARIO: list[dict[str, Any]] = [
     {"type": "session.update", "session": {"modalities": ["audio", "text"], "voice": "ash"}},
     {"type": "conversation.item.create", "item": user_text("one two")},
     {"type": "response.create"},
+    {"type": "speak"},
 ]
 ENDS = {"session.update": "session.updated", "conversation.item.create": None,
-        "response.create": "response.done"}  # fmt: skip
+        "response.create": "response.done", "speak": "response.done"}  # fmt: skip
 
 
 async def play(url: str, scenario: list[dict[str, Any]], headers: dict[str, str]) -> list[str]:
@@ -263,8 +265,14 @@ async def play(url: str, scenario: list[dict[str, Any]], headers: dict[str, str]
                     return
 
         await until("session.created")
+        voice = np.concatenate([speech(), np.zeros(24000 // 2, dtype=np.int16)])
         for event in scenario:
-            await ws.send(json.dumps(event))
+            if event["type"] == "speak":  # the same events in both dialects
+                for start in range(0, len(voice), 480):
+                    chunk = base64.b64encode(voice[start : start + 480].tobytes()).decode()
+                    await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
+            else:
+                await ws.send(json.dumps(event))
             end = ENDS[event["type"]]
             if end is None:  # GA: added then done; beta: created
                 await until("conversation.item.done" if "OpenAI-Beta" not in headers
@@ -307,7 +315,10 @@ def test_the_same_scenario_gives_the_same_conversation_in_both_dialects(base_url
     edge = BetaTranslator()
     translated = [b for b in (edge.server_to_beta(frame) for frame in ga) if b is not None]
     ga_types = [json.loads(f)["type"] for f in ga]
-    assert "conversation.item.done" in ga_types and "response.output_text.delta" in ga_types
+    for kind in ("conversation.item.done", "response.output_text.delta",
+                 "response.function_call_arguments.done", "response.output_audio.delta",
+                 "input_audio_buffer.speech_stopped"):  # fmt: skip
+        assert kind in ga_types, kind
     assert normalised(translated) == normalised(beta)
     print(f"\n{len(ga)} GA events, {len(beta)} beta events, same conversation")
 
