@@ -124,6 +124,12 @@ class SessionDriver:
         # Session calls never await, so they cannot interleave; acting on the outputs does
         # (a full queue), so flushes take turns to keep events in the order made.
         self._flush_lock = asyncio.Lock()
+        # An event goes straight to the channel when nothing is queued or being written:
+        # the order stays the one made, and each frame skips two task switches.
+        self._writer_busy = False
+        self._direct_idle = asyncio.Event()
+        self._direct_idle.set()
+        self._send_failed = False
 
     async def run(self) -> None:
         writer = asyncio.create_task(self._write(), name="realtime-writer")
@@ -219,10 +225,30 @@ class SessionDriver:
                 await close(self.session.config["id"])
         log.info("session %s ended", self.session.config["id"])
 
+    async def _send(self, frame: str) -> None:
+        """One event to the client, directly when the writer has nothing before it."""
+        if (
+            self._writer_busy
+            or self._send_failed
+            or not self._queue.empty()
+            or not self._direct_idle.is_set()
+        ):
+            await self._queue.put(frame)
+            return
+        self._direct_idle.clear()
+        try:
+            await self.channel.send(frame)
+        except ConnectionError:
+            self._send_failed = True
+        finally:
+            self._direct_idle.set()
+
     async def _write(self) -> None:
         while True:
             frame = await self._queue.get()
+            self._writer_busy = True
             try:
+                await self._direct_idle.wait()  # a direct send still waiting for the socket
                 if frame is _CLOSE:
                     await self.channel.close()
                     return
@@ -231,8 +257,10 @@ class SessionDriver:
                 else:
                     await self._play(frame)
             except ConnectionError:
+                self._send_failed = True
                 return
             finally:
+                self._writer_busy = False
                 self._queue.task_done()
 
     async def _play(self, out: PlayAudio | AudioDone) -> None:
@@ -274,7 +302,7 @@ class SessionDriver:
 
     async def _act(self, out: Output) -> None:
         if isinstance(out, Send):
-            await self._queue.put(to_json(out.event))
+            await self._send(to_json(out.event))
         elif isinstance(out, PlayAudio | AudioDone):
             if self._player is not None:  # through the queue: after the events before it
                 await self._queue.put(out)
