@@ -108,14 +108,12 @@ def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, A
             f"Cannot change the session type from '{current['type']}' to '{update.get('type')}'.",
             "session.type",
         )
-    model = update.get("model")
-    if model is not None and model != current["model"]:
-        raise ConfigError(
-            "invalid_value",
-            f"Cannot change the model of a session; it is '{current['model']}'.",
-            "session.model",
-        )
     merged = copy.deepcopy(current)
+    # the model is the client's label here (one back-end serves every name), and clients
+    # send their own default in their first update (`@openai/agents-realtime` sends
+    # 'gpt-realtime-2.1' whatever the URL named): take it rather than refuse the session
+    if isinstance(update.get("model"), str):
+        merged["model"] = update["model"]
     _merge(merged, {k: v for k, v in update.items() if k not in ("type", "model")}, ())
     for direction in ("input", "output"):
         fmt = merged["audio"][direction]["format"]
