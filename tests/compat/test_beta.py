@@ -184,10 +184,11 @@ def test_beta_function_call_round_trip_and_cancel(base_url: str) -> None:
             await conn.response.cancel()
             [error] = await collect(conn, "error")
             assert error.error.code == "response_cancel_not_active"
-            # a long audio reply, cancelled while it streams
+            # a reply far longer than the socket buffers hold (7.5 min of audio), so the
+            # cancel is read before it could all be written, even on a loaded machine
             await conn.session.update(session={"modalities": ["audio", "text"]})
             await conn.conversation.item.create(
-                item=user_text(" ".join(f"w{i}" for i in range(400)))
+                item=user_text(" ".join(f"w{i}" for i in range(3000)))
             )
             await conn.response.create()
             await conn.response.cancel()
