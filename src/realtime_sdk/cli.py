@@ -121,6 +121,21 @@ def worker_app() -> Any:
     return built[0]
 
 
+def ice_config(urls: list[str], username: str | None, credential: str | None) -> Any:
+    """The WebRTC ICE settings from the command line; TURN servers get the credentials."""
+    from aiortc import RTCIceServer
+
+    from .transports.ice import IceConfig
+
+    servers = tuple(
+        RTCIceServer(url, username, credential)
+        if url.startswith(("turn:", "turns:"))
+        else RTCIceServer(url)
+        for url in urls
+    )
+    return IceConfig(ice_servers=servers)
+
+
 def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="realtime-sdk")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +189,15 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
     serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="STUN or TURN server for WebRTC calls (repeatable; default none: host candidates)",
+    )
+    serve.add_argument("--ice-username", help="username for the TURN servers")
+    serve.add_argument("--ice-credential", help="credential for the TURN servers")
+    serve.add_argument(
         "--workers", type=int, default=1, help="server processes (uvicorn workers) sharing the port"
     )
     from .client import talk
@@ -210,7 +234,13 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
         api_keys=frozenset(api_keys),
         default_model=args.model,
         turn_detection=not args.no_turn_detection,
+        ice=ice_config(args.ice_server, args.ice_username, args.ice_credential),
     )
+    if serve_app is None:
+        origin = f"{'https' if args.ssl_certfile else 'http'}://{args.host}:{args.port}"
+        logging.getLogger("realtime_sdk.cli").info(
+            "playground at %s/ ; OpenAI clients take base_url %s/v1", origin, origin
+        )
     if serve_app is not None:  # a worker of `--workers N`: its parent runs uvicorn
         serve_app(create_app(config))
         return 0

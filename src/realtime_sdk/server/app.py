@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 
 from ..backends.base import Responder, TurnTakingBackend
 from ..protocol.session import Session
+from ..transports.ice import IceConfig
 from ..transports.websocket import MAX_FRAME_BYTES, WebSocketChannel
 from .auth import Authenticator, AuthError, EphemeralKeys, authorize_ws, refuse_ws
 from .calls import call_routes
@@ -49,6 +50,8 @@ class ServerConfig:
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
     # issued `ek_` keys; pass one store to several apps to let them share keys
     ephemeral_keys: EphemeralKeys = field(default_factory=EphemeralKeys)
+    # WebRTC calls: STUN/TURN servers (none: host candidates only) and the loopback rule
+    ice: IceConfig = field(default_factory=IceConfig)
 
 
 def _dialect(websocket: WebSocket) -> str:

@@ -232,7 +232,7 @@ def _new_session(config: ServerConfig, model: str, update: dict[str, Any], backe
 def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> list[BaseRoute]:
     """The calls routes, and the sideband websocket (`/v1/realtime?call_id=`); put them
     before the app's own `/v1/realtime` route, which then sees every other connection."""
-    calls = registry if registry is not None else CallRegistry()
+    calls = registry if registry is not None else CallRegistry(ice=config.ice)
 
     async def create_call(request: Request) -> Response:
         grant = authorize_http(request)
