@@ -43,8 +43,8 @@ sync: $(STAMP)
 	$(BIN)/python -m codegen sync $(UPSTREAM) $(if $(wildcard $(BETA)),--beta $(BETA)) --repairs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src codegen tests bench
-	$(BIN)/ruff format --check src codegen tests bench
+	$(BIN)/ruff check src codegen tests bench examples
+	$(BIN)/ruff format --check src codegen tests bench examples
 	$(BIN)/mypy
 
 ## Debian packages of the browser tests (Chromium, `ip`, `unshare`): installed when root, else named

@@ -24,7 +24,7 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from agents import function_tool
 from agents.realtime import RealtimeAgent, RealtimeRunner, RealtimeSession
@@ -89,7 +89,7 @@ async def main(args: argparse.Namespace) -> int:
         instructions="Answer weather questions with the get_weather tool. Be brief.",
         tools=[get_weather],
     )
-    modality = "audio" if args.audio else "text"
+    modality: Literal["text", "audio"] = "audio" if args.audio else "text"
     runner = RealtimeRunner(
         agent,
         config={"model_settings": {"model_name": "gpt-realtime", "output_modalities": [modality]}},
