@@ -23,7 +23,10 @@ import argparse
 import asyncio
 import json
 import math
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,14 +35,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness.loadgen import held, run_level
 from harness.results import save
-from harness.servers import Server
+from harness.servers import BENCH, Server
+
+# the files the hot-path fixes touched: `--baseline REV` serves them as they were at REV
+HOT_PATH = (
+    "src/realtime_sdk/audio.py",
+    "src/realtime_sdk/server/driver.py",
+    "src/realtime_sdk/backends/fastrtc.py",
+    "src/realtime_sdk/transports/websocket.py",
+    "src/realtime_sdk/protocol/outputs.py",
+)
+BASELINE_REV = "b6a43ea^"  # before the first hot-path fix
 
 LEVELS = {
-    "ours": [10, 50, 100, 200, 300, 400, 500, 600],
-    "ours-asyncio": [50, 100, 200, 300, 400],
+    "ours": [10, 50, 100, 150, 200, 300, 400, 500, 600],
+    "ours-asyncio": [50, 100, 150, 200, 300, 400],
     "fastrtc": [1, 10],
-    "floor": [10, 50, 100, 200, 300, 400, 500, 600, 700],
-    "floor-starlette": [50, 100, 200, 300, 400, 500],
+    "floor": [10, 50, 100, 150, 200, 300, 400, 500, 600, 700],
+    "floor-starlette": [50, 100, 150, 200, 300, 400, 500],
 }
 QUICK = {
     "ours": [10, 50],
@@ -73,7 +86,7 @@ def show(row: dict[str, Any]) -> None:
         f" {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['drift_ms']:>9.1f}"
         f" {row['lost']:>6} {row['late']:>6} {row['server_cpu_percent']:>7.0f}"
         f" {row['server_rss_mib']:>7.0f} {row['gen_lag_p99_ms']:>8.1f}"
-        f" {row['gen_cpu_percent']:>6.0f}"
+        f" {row['gen_cpu_percent']:>6.0f} {row['other_cpu_percent']:>6.0f}"
         f"  {'held' if held(row) else 'over'}",
         flush=True,
     )
@@ -82,13 +95,35 @@ def show(row: dict[str, Any]) -> None:
 HEADER = (
     f"{'system':<16} {'N':>5} {'wk':>3} {'p50 ms':>8} {'p99 ms':>8} {'drift ms':>9}"
     f" {'lost':>6} {'late':>6} {'CPU %':>7} {'RSS MB':>7} {'lag p99':>8} {'gen %':>6}"
+    f" {'other%':>6}"
 )
 
 
+def baseline_tree(rev: str, into: Path) -> Path | None:
+    """This checkout's `src/` with the hot-path files as they were at `rev`, or None."""
+    root = BENCH.parent
+    shutil.copytree(root / "src", into / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in HOT_PATH:
+        old = subprocess.run(
+            ["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False
+        )
+        if old.returncode != 0:
+            print(f"no baseline: {rev}:{path} not found")
+            return None
+        (into / path).write_bytes(old.stdout)
+    return into / "src"
+
+
 def level(
-    system: str, sessions: int, seconds: float, generators: int, workers: int = 1
+    system: str,
+    sessions: int,
+    seconds: float,
+    generators: int,
+    workers: int = 1,
+    src: Path | None = None,
+    label: str | None = None,
 ) -> dict[str, Any]:
-    with Server(system, workers=workers) as server:
+    with Server(system, workers=workers, src=None if src is None else str(src)) as server:
         idle = server.sampler.rss()
         try:
             row = run_level(
@@ -102,6 +137,7 @@ def level(
         except RuntimeError as exc:
             print(f"{system} at {sessions}: {exc}; server said: {server.output()[-500:]}")
             raise
+    row["system"] = label or system
     row["workers"] = workers
     row["idle_rss_mib"] = idle
     row["cpu_per_session"] = row["server_cpu_percent"] / sessions
@@ -154,11 +190,17 @@ def idle_memory(system: str, sessions: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--systems", default="ours,fastrtc,floor,floor-starlette,ours-asyncio")
-    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per level")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per level")
     parser.add_argument("--drift-seconds", type=float, default=60.0)
     parser.add_argument("--drift-sessions", type=int, default=0, help="0: ours' last held level")
     parser.add_argument("--generators", type=int, default=2, help="most load processes")
     parser.add_argument("--quick", action="store_true", help="two light levels per system")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REV,
+        help="also serve the hot-path files as of this revision at 50 and 100 sessions"
+        " ('' for none): what the fixes moved, measured in the same run",
+    )
     args = parser.parse_args()
     began = time.monotonic()
     table = QUICK if args.quick else LEVELS
@@ -167,6 +209,19 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for system in systems:
         rows += sweep(system, table[system], args.seconds, args.generators)
+
+    if args.baseline and "ours" in systems:
+        with tempfile.TemporaryDirectory() as tmp:
+            src = baseline_tree(args.baseline, Path(tmp))
+            for sessions in [50, 100] if src is not None and not args.quick else []:
+                for label, tree in (("ours-baseline", src), ("ours-after", None)):
+                    try:
+                        rows.append(
+                            level("ours", sessions, args.seconds, args.generators, src=tree,
+                                  label=label)
+                        )  # fmt: skip
+                    except RuntimeError:
+                        break
 
     ours = [r for r in rows if r["system"] == "ours" and held(r)]
     best = max((r["sessions"] for r in ours), default=0)

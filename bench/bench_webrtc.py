@@ -3,10 +3,12 @@
 Not a test. `realtime-sdk serve` with the FastRTC echo handler in its own process;
 peers in generator processes post their offers to `/v1/realtime/calls` and stream a
 tone with a louder 100 ms marker every second (see bench/harness/rtc_load.py). Per
-level: marker round trip p50/p99, markers never heard back, drift (the worst peer's
-round trip at the end minus at the start), the least audio any peer heard per second
-of the window (1.0 = real time), server CPU and RSS. A level holds when nothing was
-missed, the drift stays within 40 ms and every peer heard at least 0.95 s per second.
+level: marker round trip p50/p99, markers never heard back, drift (the worst peer's round trip
+growth: the slope of a line through its markers' round trips, in ms per second, and
+that over the window), the least audio any peer heard per second of the window (1.0 =
+real time), server CPU and RSS. A level holds when nothing was missed, the drift is
+within 2 ms/s (FastRTC's websocket loop loses 41) and every peer heard at least 0.95 s
+per second. Every level is tried.
 Run: python bench/bench_webrtc.py [--levels 5,10,20,30] [--seconds 10]
 Writes bench/results/webrtc.json.
 """
@@ -31,14 +33,14 @@ def held(row: dict[str, Any]) -> bool:
         row["connected"] == row["sessions"]
         and row["missed_markers"] == 0
         and row["markers"] > 0
-        and abs(row["drift_ms"]) <= 40
+        and abs(row["drift_ms_per_s"]) <= 2
         and row["heard_ratio_min"] >= 0.95
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="5,10,20,30")
+    parser.add_argument("--levels", default="5,10,20")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--per-generator", type=int, default=15, help="peers per process")
     args = parser.parse_args()
@@ -70,8 +72,6 @@ def main() -> None:
             f" {row['server_rss_mib']:>7.0f}  {'held' if row['held'] else 'over'}",
             flush=True,
         )
-        if not row["held"]:
-            break
     best = max((r["sessions"] for r in rows if r["held"]), default=0)
     print(f"\nheld: {best} concurrent WebRTC sessions with Opus both ways (of the levels tried)")
     save("webrtc", {"seconds": args.seconds, "levels": rows, "held": best})

@@ -23,6 +23,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from .framewire import FRAME_MS, RING, Wire
+from .sampler import machine_busy_seconds
 
 SLOTS = 10  # the 20 ms period split into 2 ms slots, sessions spread across them
 GRACE_S = 1.0
@@ -252,8 +253,10 @@ def run_level(
         time.sleep(max(0.0, start + warmup - time.monotonic()))
         if sampler is not None:
             sampler.window()
+        busy0, wall0 = machine_busy_seconds(), time.monotonic()
         time.sleep(max(0.0, start + warmup + seconds - time.monotonic()))
         cpu = sampler.cpu_percent() if sampler is not None else float("nan")
+        machine = (machine_busy_seconds() - busy0) / (time.monotonic() - wall0) * 100
         rss = sampler.peak_rss() if sampler is not None else float("nan")
         parts = []
         for pipe in pipes:
@@ -272,6 +275,7 @@ def run_level(
     drifts = [d for p in parts for d in p["drifts"]]
     lags = [g for p in parts for g in p["lags"]]
     sent = sum(p["sent"] for p in parts)
+    gen_cpu = sum(p["cpu"] for p in parts) / (warmup + seconds + GRACE_S) * 100
     return {
         "system": system,
         "sessions": sessions,
@@ -288,8 +292,10 @@ def run_level(
         "errors": sum(p["errors"] for p in parts),
         "failed": sum(p["failed"] for p in parts),
         "gen_lag_p99_ms": pct(lags, 0.99) if lags else 0.0,
-        "gen_cpu_percent": sum(p["cpu"] for p in parts) / (warmup + seconds + GRACE_S) * 100,
+        "gen_cpu_percent": gen_cpu,
         "server_cpu_percent": cpu,
+        # everything else the machine ran meanwhile (other users' work): 100 = one core
+        "other_cpu_percent": max(0.0, machine - cpu - gen_cpu),
         "server_rss_mib": rss,
     }
 

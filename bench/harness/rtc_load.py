@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import fractions
 import multiprocessing as mp
-import statistics
 import time
 from multiprocessing.connection import Connection
 from typing import Any
@@ -139,14 +138,15 @@ class Peer:
             if below and peak > THRESHOLD:
                 onsets.append(at)
             below = peak <= THRESHOLD
-        rtts = []
+        rtts, sent_at = [], []
         for sent in self.mic.markers:
             if begin <= sent < end:
                 # the first onset after it was sent, and before the next marker was
                 later = [o for o in onsets if sent < o < sent + PERIOD / 50 * 0.9]
                 rtts.append((later[0] - sent) * 1000 if later else None)
+                sent_at.append(sent - begin)
         heard_s = sum(n for at, n, _ in self.heard if begin <= at < end) / RATE
-        return {"rtts": rtts, "heard_s": heard_s, "codecs": sorted(self.codecs)}
+        return {"rtts": rtts, "at": sent_at, "heard_s": heard_s, "codecs": sorted(self.codecs)}
 
 
 async def _generate(url: str, count: int, pipe: Connection) -> dict[str, Any]:
@@ -220,11 +220,12 @@ def run_level(
     peers = [p for part in parts for p in part["peers"]]
     rtts = [r for p in peers for r in p["rtts"] if r is not None]
     missed = sum(r is None for p in peers for r in p["rtts"])
-    drifts = []
+    slopes = []  # ms of round trip gained per second: a least-squares line per peer
     for p in peers:
-        got = [r for r in p["rtts"] if r is not None]
-        if len(got) >= 4:
-            drifts.append(statistics.median(got[-2:]) - statistics.median(got[:2]))
+        points = [(t, r) for t, r in zip(p["at"], p["rtts"], strict=True) if r is not None]
+        if len(points) >= 4:
+            slope = np.polyfit([t for t, _ in points], [r for _, r in points], 1)[0]
+            slopes.append(float(slope))
     realtime = [p["heard_s"] / seconds for p in peers]
     ordered = sorted(rtts)
     return {
@@ -238,7 +239,8 @@ def run_level(
         else float("nan"),
         "markers": len(rtts),
         "missed_markers": missed,
-        "drift_ms": max(drifts, key=abs) if drifts else float("nan"),
+        "drift_ms_per_s": max(slopes, key=abs) if slopes else float("nan"),
+        "drift_ms": max(slopes, key=abs) * seconds if slopes else float("nan"),
         "heard_ratio_min": min(realtime) if realtime else float("nan"),
         "server_cpu_percent": cpu,
         "server_rss_mib": rss,

@@ -49,6 +49,16 @@ def _cpu_rss(pid: int) -> tuple[float, float]:
         return 0.0, 0.0
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on this machine has used, all cores (from /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields)
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 class Sampler:
     """Samples a process tree every `interval` s in a thread: CPU seconds and RSS.
 
