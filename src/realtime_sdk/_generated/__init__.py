@@ -3,5 +3,6 @@
 # change the spec or codegen/templates and run `make generate`.
 """Code generated from spec/: event models, parse entry points and stubs, per dialect.
 
-`ga` is the current protocol, `beta` the older one (`OpenAI-Beta: realtime=v1`).
+`ga` is the current protocol, `beta` the older one (`OpenAI-Beta: realtime=v1`);
+`dialects` holds the tables that translate one into the other.
 """
