@@ -248,3 +248,16 @@ def test_audio_chunks_session_and_no_task_left(base_url: str) -> None:
         assert left == [], left
 
     asyncio.run(main())
+
+
+def test_where_a_webrtc_offer_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime_sdk.client.urls import calls_url
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://example.test/v1/")
+    assert calls_url(model="gpt-realtime") == (
+        "https://example.test/v1/realtime/calls?model=gpt-realtime"
+    )
+    assert calls_url(base_url="http://127.0.0.1:9/v1") == "http://127.0.0.1:9/v1/realtime/calls"
+    assert calls_url(url="wss://h/v1/realtime/calls?a=1", model="m", query={"b": "2"}) == (
+        "https://h/v1/realtime/calls?a=1&model=m&b=2"
+    )

@@ -283,7 +283,12 @@ def test_ephemeral_key_over_both_transports(server: Running) -> None:
 
 def test_close_hangs_up(server: Running) -> None:
     async def main() -> None:
-        async with call(server) as conn:
+        async with realtime_sdk.connect(
+            url=f"{server.base_url}/realtime/calls",  # the offer's URL given whole
+            api_key=KEY,
+            transport="webrtc",
+            ice=LOOPBACK,
+        ) as conn:
             await conn.wait_for("session.created", timeout=10)
             call_id = conn.transport.call_id
         async with httpx.AsyncClient() as http:

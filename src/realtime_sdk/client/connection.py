@@ -188,27 +188,27 @@ class RealtimeConnection(AsyncClientResources):
         """Append audio: int16/float samples at `rate`, or bytes already in the session's
         input format (when `rate` is None). Over websocket it is resampled and encoded as
         the session wants; over WebRTC it is played on the outgoing track."""
-        if self.media is not None:
-            if isinstance(audio, bytes) and rate is None:
-                fmt = self._format("input")
-                samples, rate = decode(audio, fmt), fmt.rate
-            else:
-                samples = to_mono_int16(
-                    np.frombuffer(audio, dtype=np.int16) if isinstance(audio, bytes) else audio
-                )
-            await self.media.append(samples, rate or 24000)
-            return
         if isinstance(audio, bytes) and rate is None:
-            wire = audio
+            if self.media is None:  # already what the socket carries
+                await self._append_wire(audio)
+                return
+            fmt = self._format("input")
+            samples, rate = decode(audio, fmt), fmt.rate
         else:
             samples = to_mono_int16(
                 np.frombuffer(audio, dtype=np.int16) if isinstance(audio, bytes) else audio
             )
-            encoder = self._encoders.get(rate or 24000)
-            target = self._format("input")
-            if encoder is None or encoder.fmt != target:
-                encoder = self._encoders[rate or 24000] = WireEncoder(rate or 24000, target)
-            wire = encoder.process(samples)
+            rate = rate or 24000
+        if self.media is not None:
+            await self.media.append(samples, rate)
+            return
+        encoder = self._encoders.get(rate)
+        target = self._format("input")
+        if encoder is None or encoder.fmt != target:
+            encoder = self._encoders[rate] = WireEncoder(rate, target)
+        await self._append_wire(encoder.process(samples))
+
+    async def _append_wire(self, wire: bytes) -> None:
         for start in range(0, len(wire), APPEND_CHUNK_BYTES):
             await self.input_audio_buffer.append(
                 audio=b64encode_audio(wire[start : start + APPEND_CHUNK_BYTES])
