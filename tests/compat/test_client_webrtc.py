@@ -386,3 +386,31 @@ def test_barge_in_while_the_reply_plays(server: Running) -> None:
             assert corr > 0.8, corr
 
     run(main)
+
+
+def test_same_events_as_an_openai_python_sideband(server: Running) -> None:
+    """openai-python attaches to our call (`realtime.connect(call_id=...)`) and drives a
+    turn; our client, on the data channel, sees the same event types in the same order."""
+    from openai import AsyncOpenAI
+
+    async def main() -> None:
+        async with call(server) as conn:
+            await conn.wait_for("session.created", timeout=10)
+            openai = AsyncOpenAI(base_url=server.base_url, api_key=KEY)
+            async with openai.realtime.connect(call_id=conn.transport.call_id) as sideband:
+                await sideband.conversation.item.create(item=said("both of us"))  # type: ignore[arg-type]
+                await sideband.response.create()
+                theirs = []
+                async for event in sideband:
+                    theirs.append(event.type)
+                    if event.type == "output_audio_buffer.stopped":
+                        break
+            ours = []
+            async for event in conn:
+                ours.append(event.type)
+                if event.type == "output_audio_buffer.stopped":
+                    break
+            assert ours == theirs
+            assert theirs[0] == "conversation.item.added" and "response.done" in theirs
+
+    run(main)
