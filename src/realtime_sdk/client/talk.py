@@ -30,7 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", type=Path, help="WAV file to send as the user's turn")
     parser.add_argument("--text", help="text to send as the user's turn")
     parser.add_argument("--output", type=Path, help="where to save the reply audio (WAV)")
-    parser.add_argument("--transport", default="websocket", choices=["websocket", "webrtc"])
+    parser.add_argument(
+        "--transport",
+        default="websocket",
+        choices=["websocket", "webrtc"],
+        help="webrtc makes a call: the file plays on its audio track in real time",
+    )
     parser.add_argument("--api-key", help="API key (default: OPENAI_API_KEY)")
     parser.add_argument("--model", default="gpt-realtime")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply")
