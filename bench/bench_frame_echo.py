@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--systems", default="ours,fastrtc,floor,floor-starlette,ours-asyncio")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per level")
     parser.add_argument("--drift-seconds", type=float, default=60.0)
-    parser.add_argument("--drift-sessions", type=int, default=0, help="0: ours' last held level")
+    parser.add_argument("--drift-sessions", type=int, default=50)
     parser.add_argument("--generators", type=int, default=2, help="most load processes")
     parser.add_argument("--quick", action="store_true", help="two light levels per system")
     parser.add_argument(
@@ -237,7 +237,7 @@ def main() -> None:
                 break
     # the long drift run
     if args.drift_seconds > 0 and "ours" in systems:
-        n = args.drift_sessions or max(10, best)
+        n = args.drift_sessions
         print(f"\ndrift run: ours, {n} sessions, {args.drift_seconds:.0f} s")
         drift = level("ours", n, args.drift_seconds, args.generators)
         drift["kind"] = "drift"

@@ -302,8 +302,10 @@ def run_level(
 
 def held(row: dict[str, Any], bound_ms: float = 100.0) -> bool:
     """The issue's bound: p99 round trip within `bound_ms`, nothing lost, all connected."""
+    p99 = row["p99_ms"]  # NaN, or None once read back from JSON: no echo at all
     return bool(
-        row["p99_ms"] <= bound_ms
+        p99 is not None
+        and p99 <= bound_ms
         and row["lost"] == 0
         and row["late"] == 0
         and row["failed"] == 0
