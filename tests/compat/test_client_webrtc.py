@@ -414,3 +414,36 @@ def test_same_events_as_an_openai_python_sideband(server: Running) -> None:
             assert theirs[0] == "conversation.item.added" and "response.done" in theirs
 
     run(main)
+
+
+def test_an_app_that_stops_reading_events_ends_the_call(server: Running) -> None:
+    """Events have no back-pressure on a data channel: past a bound the client hangs up
+    rather than grow without end."""
+    from realtime_sdk.client import ConnectionClosedError, RealtimeConnection
+    from realtime_sdk.client.webrtc import WebRTCClientTransport
+
+    async def main() -> None:
+        rtc = WebRTCClientTransport(
+            f"{server.base_url}/realtime/calls",
+            headers={"Authorization": f"Bearer {KEY}"},
+            ice=LOOPBACK,
+            max_pending_events=20,
+        )
+        await rtc.open()
+        conn = RealtimeConnection(rtc)
+        try:
+            await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+            for _ in range(5):  # 5 turns, about 10 events each, none of them read
+                await conn.conversation.item.create(item=said("unread"))
+                await conn.response.create()
+            while not rtc.ended:  # the events pile up unread until the bound
+                await asyncio.sleep(0.05)
+            kinds = []
+            with pytest.raises(ConnectionClosedError):
+                while True:
+                    kinds.append((await asyncio.wait_for(conn.recv(), 10)).type)
+            assert len(kinds) == 20 and kinds[0] == "session.created"
+        finally:
+            await conn.close()
+
+    run(main)

@@ -101,6 +101,11 @@ class WebRTCClientTransport:
             raise
         self._pump = asyncio.create_task(self._run(rtc), name="realtime-client-webrtc")
 
+    @property
+    def ended(self) -> bool:
+        """The call is over (hung up by either side, or failed)."""
+        return self._over
+
     def _hangup_url(self) -> str:
         parts = urlsplit(self.calls_url)
         path = parts.path.rstrip("/") + f"/{self.call_id}/hangup"
