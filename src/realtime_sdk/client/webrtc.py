@@ -98,6 +98,7 @@ class WebRTCClientTransport:
             await rtc.accept(reply.text)
         except BaseException:
             await rtc.close()
+            await self._hangup()  # a call made with an answer we could not use
             raise
         self._pump = asyncio.create_task(self._run(rtc), name="realtime-client-webrtc")
 
@@ -105,6 +106,15 @@ class WebRTCClientTransport:
     def ended(self) -> bool:
         """The call is over (hung up by either side, or failed)."""
         return self._over
+
+    async def _hangup(self) -> None:
+        if self.call_id is None:
+            return
+        try:
+            async with httpx.AsyncClient(verify=self.verify, timeout=_HANGUP_TIMEOUT_S) as http:
+                await http.post(self._hangup_url(), headers=self.headers)
+        except httpx.HTTPError as exc:  # the call may be gone already; ours ends anyway
+            log.info("hangup of %s failed: %s", self.call_id, exc)
 
     def _hangup_url(self) -> str:
         parts = urlsplit(self.calls_url)
@@ -116,12 +126,7 @@ class WebRTCClientTransport:
         if self._closed:
             return
         self._closed = self._over = True
-        if self.call_id is not None:
-            try:
-                async with httpx.AsyncClient(verify=self.verify, timeout=_HANGUP_TIMEOUT_S) as http:
-                    await http.post(self._hangup_url(), headers=self.headers)
-            except httpx.HTTPError as exc:  # the call may be gone already; ours ends anyway
-                log.info("hangup of %s failed: %s", self.call_id, exc)
+        await self._hangup()
         if self.rtc is not None:
             await self.rtc.close()
         if self._pump is not None:
