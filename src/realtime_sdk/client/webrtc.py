@@ -12,6 +12,7 @@ outgoing track, paced by its clock, as a microphone would send it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -80,7 +81,7 @@ class WebRTCClientTransport:
     async def open(self) -> None:
         """Offer, post, accept: the media then connects on its own (ICE, DTLS)."""
         host = urlsplit(self.calls_url).hostname
-        ice = IceConfig(self.ice.ice_servers, loopback=self.ice.for_peer(host))
+        ice = dataclasses.replace(self.ice, loopback=self.ice.for_peer(host))
         rtc = self.rtc = await WebRTCTransport.offer(ice)
         try:
             async with httpx.AsyncClient(verify=self.verify, timeout=_HTTP_TIMEOUT_S) as http:
