@@ -168,11 +168,13 @@ def test_make_serve_lines(served: str) -> None:
                 assert talk(origin, "--text", "hello there")
 
 
-@pytest.mark.parametrize("index", range(len(blocks("python"))))
+PROGRAMS = [code for code in blocks("python") if not code.startswith("# app.py")]
+
+
+@pytest.mark.parametrize("index", range(len(PROGRAMS)))
 def test_python_block(index: int, served: str, tmp_path: Path) -> None:
-    code = blocks("python")[index]
-    if code.startswith("# app.py"):
-        pytest.skip("a handler module: served by test_serve_and_talk_lines")
+    """Each program (a handler module, `# app.py`, is served by test_serve_and_talk_lines)."""
+    code = PROGRAMS[index]
     port = int(served.rsplit(":", 1)[1])
     done = subprocess.run(
         [sys.executable, "-c", on_port(code, port)],

@@ -46,6 +46,9 @@ class ConfigError(ValueError):
         self.param = param
 
 
+DEFAULT_TRANSCRIPTION_MODEL = "gpt-4o-transcribe"
+
+
 def default_session(session_id: str, model: str, now_s: int) -> dict[str, Any]:
     return {
         "type": "realtime",
@@ -72,6 +75,26 @@ def default_session(session_id: str, model: str, now_s: int) -> dict[str, Any]:
                 "format": {"type": "audio/pcm", "rate": 24000},
                 "voice": "alloy",
                 "speed": 1.0,
+            },
+        },
+        "include": None,
+    }
+
+
+def default_transcription_session(session_id: str, now_s: int) -> dict[str, Any]:
+    """A session that only transcribes (`?intent=transcription` or `type: "transcription"`):
+    turns are detected and committed and their audio transcribed; nothing answers."""
+    return {
+        "type": "transcription",
+        "object": "realtime.transcription_session",
+        "id": session_id,
+        "expires_at": now_s + SESSION_TTL_S,
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": {"model": DEFAULT_TRANSCRIPTION_MODEL},
+                "noise_reduction": None,
+                "turn_detection": dict(SERVER_VAD_DEFAULTS),
             },
         },
         "include": None,
@@ -112,10 +135,12 @@ def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, A
     # the model is the client's label here (one back-end serves every name), and clients
     # send their own default in their first update (`@openai/agents-realtime` sends
     # 'gpt-realtime-2.1' whatever the URL named): take it rather than refuse the session
-    if isinstance(update.get("model"), str):
+    if isinstance(update.get("model"), str) and "model" in merged:
         merged["model"] = update["model"]
     _merge(merged, {k: v for k, v in update.items() if k not in ("type", "model")}, ())
     for direction in ("input", "output"):
+        if direction not in merged["audio"]:
+            continue  # a transcription session has no output
         fmt = merged["audio"][direction]["format"]
         try:
             AudioFormat.parse(fmt)

@@ -20,7 +20,14 @@ from .._generated.ga import ServerBase, parse_client_event, parse_server_event
 from .._generated.ga import client_events as c
 from .._generated.ga import server_stub as ev
 from ..audio import WireDecoder, b64decode_audio
-from .config import ConfigError, apply_update, default_session, input_format, output_format
+from .config import (
+    ConfigError,
+    apply_update,
+    default_session,
+    default_transcription_session,
+    input_format,
+    output_format,
+)
 from .conversation import Conversation, ItemError, StoredItem
 from .ids import Ids
 from .outputs import (
@@ -85,19 +92,28 @@ class Session(ServerBase):
         config: dict[str, Any] | None = None,
         speech_model: SpeechModel | None = None,
         transport: str = "websocket",
+        intent: str | None = None,
     ) -> None:
         """`speech_model` runs server-side turn detection; without one, turn detection
         is off whatever the session says (manual commits only). `transport` ("websocket",
         "webrtc", "sip") decides which events exist: over WebRTC there is no
-        `input_audio_buffer.append` and response audio leaves as PlayAudio, not deltas."""
+        `input_audio_buffer.append` and response audio leaves as PlayAudio, not deltas.
+        `intent="transcription"` (or a `config` of that type) makes a transcription
+        session: turns are committed and transcribed, and no response is made."""
         self.ids = ids or Ids()
         self.transport = transport
         self.plays_audio = transport not in ev.TRANSPORTS["response.output_audio.delta"]
         self._audible: str | None = None  # the response whose audio last began to play
         self.capabilities = capabilities or Capabilities()
-        self.config = default_session(self.ids.session(), model, now_s)
+        kind = (config or {}).get("type") or (
+            "transcription" if intent == "transcription" else "realtime"
+        )
+        if kind == "transcription":
+            self.config = default_transcription_session(self.ids.session(), now_s)
+        else:
+            self.config = default_session(self.ids.session(), model, now_s)
         if config:
-            self.config = apply_update(self.config, {"type": "realtime", **config})
+            self.config = apply_update(self.config, {**config, "type": kind})
         self.conversation = Conversation(self.ids.conversation())
         self.active: ResponseRun | None = None  # the one default-conversation response
         self.out_of_band: dict[str, ResponseRun] = {}
@@ -113,6 +129,10 @@ class Session(ServerBase):
             detection = VadConfig.from_turn_detection(self._turn_detection())
             self._vad = ServerVad(speech_model, detection)
             self._to_vad = WireDecoder(input_format(self.config), speech_model.sample_rate)
+
+    @property
+    def transcribing_only(self) -> bool:
+        return bool(self.config["type"] == "transcription")
 
     def _turn_detection(self) -> dict[str, Any] | None:
         value: dict[str, Any] | None = self.config["audio"]["input"].get("turn_detection")
@@ -232,6 +252,8 @@ class Session(ServerBase):
                 )
             )
         self.commit(item_id, reset_detector=False)
+        if self.transcribing_only:
+            return
         if detection.get("create_response", True) and self.active is None:
             self.create_response()
 
@@ -383,6 +405,11 @@ class Session(ServerBase):
             else {}
         )
         out_of_band = params.get("conversation") == "none"
+        if self.transcribing_only:
+            self._refuse(
+                event, "invalid_value", "A transcription session makes no responses.", "type"
+            )
+            return
         if not self.capabilities.client_responses:
             self._unsupported_feature(event, "responses on request; it answers the turns it hears")
             return

@@ -94,6 +94,7 @@ def create_app(config: ServerConfig) -> Starlette:
             now_s=int(time.time()),
             capabilities=backend.capabilities,
             config=grant.session or None,
+            intent=websocket.query_params.get("intent"),
             speech_model=speech_model(config, backend),
         )
         session_id = session.config["id"]
