@@ -63,13 +63,16 @@ def main() -> None:
             except RuntimeError as exc:
                 print(f"{sessions}: {exc}; server said: {server.output()[-500:]}")
                 break
+            # the server's outgoing track restarts its clock after a stall (playout.py)
+            row["clock_restarts"] = server.output().count("audio clock restarted")
         row["held"] = held(row)
         rows.append(row)
         print(
             f"{sessions:>4} {','.join(row['codecs']):>6} {row['p50_ms']:>7.1f}"
             f" {row['p99_ms']:>7.1f} {row['missed_markers']:>6} {row['drift_ms']:>8.1f}"
             f" {row['heard_ratio_min']:>7.2f} {row['server_cpu_percent']:>6.0f}"
-            f" {row['server_rss_mib']:>7.0f}  {'held' if row['held'] else 'over'}",
+            f" {row['server_rss_mib']:>7.0f}  {'held' if row['held'] else 'over'}"
+            f"  ({row['clock_restarts']} playout clock restarts)",
             flush=True,
         )
     best = max((r["sessions"] for r in rows if r["held"]), default=0)

@@ -216,7 +216,7 @@ def run_level(
     sessions: int,
     *,
     seconds: float,
-    warmup: float = 2.0,
+    warmup: float = 3.0,
     generators: int = 1,
     sampler: Any = None,
 ) -> dict[str, Any]:
