@@ -239,6 +239,8 @@ def test_serve_and_talk_lines(served: str, tmp_path: Path) -> None:
                 with running(argv, port, cwd=tmp_path) as origin:
                     if own:
                         assert asyncio.run(spoken_turn(origin)) > SPEECH_S / 2
+                        said = talk(origin, "--server-vad", "--input", str(SPEECH))
+                        assert "completed" in said, said
                         continue
                     args = ["--text", "hello there"] + (["--api-key", key] if key else [])
                     said = talk(origin, *args, **extra)

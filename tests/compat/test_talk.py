@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from conftest import need, serve
 
 from realtime_sdk.audio import read_wav, resample, write_wav
 from realtime_sdk.client.talk import Progress
+from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -110,3 +113,34 @@ def test_progress_redraws_one_line_on_a_terminal() -> None:
     quiet = io.StringIO()  # not a terminal, a short file: nothing at all
     Progress(quiet, 2.0, "sending").finish()
     assert quiet.getvalue() == ""
+
+
+def echo_reply(audio: tuple[int, np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
+    yield audio
+
+
+def test_talk_server_vad_to_a_handler_that_takes_its_own_turns(tmp_path: Path) -> None:
+    """A FastRTC ReplyOnPause refuses response.create; `--server-vad` ends the turn with a
+    pause instead and waits for the reply the handler makes."""
+    try:
+        import fastrtc
+    except ImportError:
+        need(False, "fastrtc is not installed (make installs the fastrtc extra)")
+        raise
+    from realtime_sdk.backends.fastrtc import FastRTCBackend
+    from realtime_sdk.vad import LocalPauseDetectionModel
+
+    handler = fastrtc.ReplyOnPause(echo_reply, model=LocalPauseDetectionModel())
+    config = ServerConfig(backend_factory=lambda: FastRTCBackend(handler.copy()))
+    reply_path = tmp_path / "reply.wav"
+    with serve(config) as running:
+        done = subprocess.run(
+            [sys.executable, "-m", "realtime_sdk.cli", "talk", running.base_url, "--server-vad",
+             "--input", str(FIXTURES / "hello_world_16k.wav"), "--output", str(reply_path)],
+            capture_output=True, text=True, timeout=90,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "input_audio_buffer.speech_stopped x1" in done.stdout
+    assert " error x" not in done.stdout and "completed" in done.stdout
+    rate, back = read_wav(reply_path)
+    assert len(back) / rate > 0.5  # the utterance said back (ReplyOnPause trims its start)

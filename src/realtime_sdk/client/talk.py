@@ -16,12 +16,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from ..audio import read_wav, write_wav
 from . import RealtimeConnection, connect
 
 CHUNK_MS = 100
 LONG_S = 10.0  # files longer than this get a progress display
 RTP_MARGIN_S = 0.3  # after the track sent the last packet, until the server has decoded it
+PAUSE_S = 1.5  # silence after the speech, for the server's turn detection to end the turn
 MANUAL_TURNS = {"audio": {"input": {"turn_detection": None}}}
 
 
@@ -39,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="API key (default: OPENAI_API_KEY)")
     parser.add_argument("--model", default="gpt-realtime")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply")
+    parser.add_argument(
+        "--server-vad",
+        action="store_true",
+        help="let the server's turn detection end the turn (servers whose handler takes its"
+        f" own turns, e.g. FastRTC): the file is followed by {PAUSE_S:g} s of silence, and"
+        " no commit or response.create is sent",
+    )
 
 
 class Progress:
@@ -74,8 +84,12 @@ class Progress:
         return f"{self.verb} {percent:3.0f}% ({done_s:.1f} s of {self.total_s:.1f} s)"
 
 
-async def _send_wav(conn: RealtimeConnection, path: Path, err: TextIO, webrtc: bool) -> None:
+async def _send_wav(
+    conn: RealtimeConnection, path: Path, err: TextIO, webrtc: bool, pause_s: float = 0.0
+) -> None:
     rate, samples = read_wav(path)
+    if pause_s:
+        samples = np.concatenate([samples, np.zeros(int(rate * pause_s), dtype=samples.dtype)])
     total_s = len(samples) / rate
     progress = Progress(err, total_s, "playing" if webrtc else "sending")
     step = rate * CHUNK_MS // 1000
@@ -95,7 +109,8 @@ async def _send_wav(conn: RealtimeConnection, path: Path, err: TextIO, webrtc: b
             await asyncio.gather(sent, return_exceptions=True)
         await asyncio.sleep(RTP_MARGIN_S)
     progress.finish()
-    await conn.input_audio_buffer.commit()
+    if not pause_s:
+        await conn.input_audio_buffer.commit()
 
 
 async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -103,6 +118,7 @@ async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
         err.write("talk: give --input speech.wav and/or --text '...'\n")
         return 2
     webrtc = args.transport == "webrtc"
+    server_turns = bool(getattr(args, "server_vad", False)) and args.input is not None
     target: dict[str, Any] = {"base_url": args.url}
     if args.url.startswith(("ws://", "wss://")):
         if webrtc:  # a call is made over HTTP, on the routes beside the socket's
@@ -115,22 +131,24 @@ async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
         api_key=args.api_key,
         model=args.model,
         transport=args.transport,
-        session=MANUAL_TURNS if webrtc else None,  # a call takes it with the offer
+        # a call takes its session with the offer
+        session=MANUAL_TURNS if webrtc and not server_turns else None,
         **target,
     ) as conn:
         conn.on("*", lambda event: counts.update([event.type]))
         await conn.wait_for("session.created", timeout=args.timeout)
-        if not webrtc:
+        if not webrtc and not server_turns:
             await conn.session.update(session={"type": "realtime", **MANUAL_TURNS})
             await conn.wait_for("session.updated", timeout=args.timeout)
         if args.input is not None:
-            await _send_wav(conn, args.input, err, webrtc)
+            await _send_wav(conn, args.input, err, webrtc, PAUSE_S if server_turns else 0.0)
         if args.text is not None:
             await conn.conversation.item.create(
                 item={"type": "message", "role": "user",
                       "content": [{"type": "input_text", "text": args.text}]}
             )  # fmt: skip
-        await conn.response.create()
+        if not server_turns:
+            await conn.response.create()
         reply = await conn.reply(timeout=args.timeout)
         if webrtc and len(reply.audio):  # its playback events, for the summary
             await conn.wait_for(
