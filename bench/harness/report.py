@@ -166,7 +166,7 @@ def plot(frame: dict[str, Any] | None, turn: dict[str, Any] | None, rtc: Any) ->
     ax.set_xlabel("concurrent sessions")
     ax.set_ylabel("p99 latency, ms (log)")
     ax.set_yscale("log")
-    ax.set_title("Frame echo round trip p99 vs sessions (one server process unless noted)")
+    ax.set_title("p99 latency vs sessions: frame echo, turn echo (VAD), WebRTC", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
