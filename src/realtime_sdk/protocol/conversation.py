@@ -29,6 +29,8 @@ class StoredItem:
     data: dict[str, Any]
     audio: dict[int, bytearray] = field(default_factory=dict)
     audio_format: AudioFormat | None = None
+    # bytes of audio a part had beyond what is kept (see `add_audio`)
+    unkept: dict[int, int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -38,7 +40,17 @@ class StoredItem:
         audio = self.audio.get(content_index)
         if audio is None or self.audio_format is None:
             return 0
-        return self.audio_format.duration_ms(len(audio))
+        return self.audio_format.duration_ms(len(audio) + self.unkept.get(content_index, 0))
+
+    def add_audio(self, content_index: int, data: bytes, keep_bytes: int) -> None:
+        """Audio for a part, of which the first `keep_bytes` are kept: a stream that never
+        ends (a FastRTC handler answering continuously) must not grow without bound.
+        The part's length counts all of it."""
+        audio = self.audio.setdefault(content_index, bytearray())
+        room = max(0, keep_bytes - len(audio))
+        audio.extend(data[:room])
+        if len(data) > room:
+            self.unkept[content_index] = self.unkept.get(content_index, 0) + len(data) - room
 
     def wire(self, with_audio: bool = False) -> dict[str, Any]:
         """The item as events carry it; retrieve adds the audio itself."""
@@ -127,7 +139,9 @@ class Conversation:
                 "audio_end_ms",
             )
         keep = item.audio_format.bytes_for_ms(audio_end_ms)
-        del item.audio[content_index][keep:]
+        kept = item.audio[content_index]
+        item.unkept[content_index] = max(0, keep - len(kept))
+        del kept[keep:]
         part["transcript"] = ""
 
     def items(self) -> list[StoredItem]:

@@ -21,6 +21,7 @@ from .conversation import Conversation, StoredItem
 from .ids import Ids
 
 Emit = Callable[[BaseModel], None]
+MAX_KEPT_AUDIO_MS = 120_000  # of one audio part; the rest is counted, not kept
 Play = Callable[[str, str, int, bytes], None]  # response id, item id, content index, audio
 
 
@@ -260,7 +261,7 @@ class ResponseRun:
         if self.done or not data or not self.audio_mode:
             return
         item = self._message("audio")
-        item.stored.audio[0].extend(data)
+        item.stored.add_audio(0, data, self.out_format.bytes_for_ms(MAX_KEPT_AUDIO_MS))
         self._output_audio_ms = item.stored.audio_ms(0)
         if self.play is not None:
             self.play(self.id, item.stored.id, 0, data)

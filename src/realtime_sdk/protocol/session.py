@@ -54,6 +54,7 @@ from .turn_detection import (
 )
 
 MIN_COMMIT_MS = 100
+MAX_KEPT_AUDIO_MS = 120_000  # of one turn's input; the rest is counted, not kept
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class Session(ServerBase):
         self.active: ResponseRun | None = None  # the one default-conversation response
         self.out_of_band: dict[str, ResponseRun] = {}
         self.buffer = bytearray()
+        self._unkept = 0  # bytes of the current turn beyond what the buffer keeps
         self.input_samples = 0  # audio received since the session began
         self._outputs: deque[Output] = deque()
         self._started = False
@@ -219,9 +221,18 @@ class Session(ServerBase):
         self.append_audio(data)
 
     def append_audio(self, data: bytes) -> None:
-        """Input audio in the session input format (websocket appends and WebRTC RTP)."""
-        self.buffer.extend(data)
-        self.input_samples += input_format(self.config).samples_in(len(data))
+        """Input audio in the session input format (websocket appends and WebRTC RTP).
+
+        The buffer keeps the first MAX_KEPT_AUDIO_MS of a turn and counts the rest: a
+        back-end that takes its own turns and never ends one must not grow it forever."""
+        fmt = input_format(self.config)
+        room = fmt.bytes_for_ms(MAX_KEPT_AUDIO_MS) - len(self.buffer)
+        if len(data) <= room:
+            self.buffer.extend(data)
+        else:
+            self.buffer.extend(data[: max(0, room)])
+            self._unkept += len(data) - max(0, room)
+        self.input_samples += fmt.samples_in(len(data))
         if self.capabilities.raw_input_audio:
             self._outputs.append(InputAudio(data))
         if self._vad is not None and self._to_vad is not None:
@@ -272,7 +283,7 @@ class Session(ServerBase):
         return item_id
 
     def on_input_audio_buffer_commit(self, event: c.InputAudioBufferCommitEvent) -> None:
-        have = input_format(self.config).duration_ms(len(self.buffer))
+        have = input_format(self.config).duration_ms(len(self.buffer) + self._unkept)
         if have < MIN_COMMIT_MS:
             self._refuse(
                 event,
@@ -290,6 +301,7 @@ class Session(ServerBase):
         if reset_detector and self._vad is not None:
             self._vad.reset()
         audio = bytes(self.buffer)
+        unkept, self._unkept = self._unkept, 0
         self.buffer.clear()
         stored = StoredItem(
             {
@@ -302,6 +314,7 @@ class Session(ServerBase):
             },
             audio={0: bytearray(audio)},
             audio_format=input_format(self.config),
+            unkept={0: unkept} if unkept else {},
         )
         previous = self.conversation.insert(stored)
         self.emit(ev.input_audio_buffer_committed(previous_item_id=previous, item_id=item_id))
@@ -314,6 +327,7 @@ class Session(ServerBase):
 
     def on_input_audio_buffer_clear(self, event: c.InputAudioBufferClearEvent) -> None:
         self.buffer.clear()
+        self._unkept = 0
         if self._vad is not None:
             self._vad.reset()
         self.emit(ev.input_audio_buffer_cleared())
