@@ -24,6 +24,11 @@ class ItemError(ValueError):
         self.param = param
 
 
+# of one turn's input audio and of one response audio part: kept for retrieval and
+# transcription; audio past it is counted (lengths and truncation stay exact), not stored
+MAX_KEPT_AUDIO_MS = 60_000
+
+
 @dataclass
 class StoredItem:
     data: dict[str, Any]

@@ -17,11 +17,10 @@ from pydantic import BaseModel
 
 from .._generated.ga import server_stub as ev
 from ..audio import AudioFormat, b64encode_audio
-from .conversation import Conversation, StoredItem
+from .conversation import MAX_KEPT_AUDIO_MS, Conversation, StoredItem
 from .ids import Ids
 
 Emit = Callable[[BaseModel], None]
-MAX_KEPT_AUDIO_MS = 120_000  # of one audio part; the rest is counted, not kept
 Play = Callable[[str, str, int, bytes], None]  # response id, item id, content index, audio
 
 

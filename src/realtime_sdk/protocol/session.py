@@ -28,7 +28,7 @@ from .config import (
     input_format,
     output_format,
 )
-from .conversation import Conversation, ItemError, StoredItem
+from .conversation import MAX_KEPT_AUDIO_MS, Conversation, ItemError, StoredItem
 from .ids import Ids
 from .outputs import (
     AudioDone,
@@ -54,7 +54,6 @@ from .turn_detection import (
 )
 
 MIN_COMMIT_MS = 100
-MAX_KEPT_AUDIO_MS = 120_000  # of one turn's input; the rest is counted, not kept
 
 
 @dataclass(frozen=True)
