@@ -260,3 +260,45 @@ def test_input_transcription_events_follow_the_commit() -> None:
         assert events[-1]["item_id"] == events[0]["item_id"]
 
     run(Transcribing(), script)
+
+
+class Hasty:
+    """A responder that makes its whole reply without ever waiting."""
+
+    capabilities = Capabilities(function_calls=False)
+
+    async def respond(self, request: ResponseRequest) -> AsyncIterator[ResponsePiece]:
+        for i in range(3000):
+            yield TextDelta(f"w{i} ")
+
+
+def test_a_reply_made_without_waiting_does_not_hold_the_loop() -> None:
+    """Sends that do not block do not suspend; the driver still turns the loop now and then,
+    so the client's cancel is read while such a reply is being made."""
+
+    async def script(client: Client) -> None:
+        text_only = {"type": "realtime", "output_modalities": ["text"]}
+        await client.send({"type": "session.update", "session": text_only})
+        await client.until("session.updated")
+        await client.send(user_text("go"))
+        await client.send({"type": "response.create"})
+        await client.until("response.output_text.delta")
+        await client.send({"type": "response.cancel"})
+        events = await client.until("response.done")
+        assert events[-1]["response"]["status"] == "cancelled"
+        deltas = [e for e in client.seen if e["type"] == "response.output_text.delta"]
+        assert len(deltas) < 3000
+
+    async def main() -> None:
+        client_end, server_end = MemoryChannel.pair(100_000)  # a socket that never blocks
+        driver = SessionDriver(server_end, Session(ids=Ids.counting()), Hasty())
+        task = asyncio.create_task(driver.run())
+        client = Client(client_end)
+        await client.until("session.created")
+        try:
+            await script(client)
+        finally:
+            await client_end.close()
+            await asyncio.wait_for(task, 5)
+
+    asyncio.run(main())

@@ -64,6 +64,7 @@ from .channel import EventChannel
 
 log = logging.getLogger("realtime_sdk.session")
 _CLOSE = object()
+YIELD_EVERY = 8  # direct sends between two turns of the event loop
 
 
 class _Pieces:
@@ -129,6 +130,7 @@ class SessionDriver:
         self._writer_busy = False
         self._direct_idle = asyncio.Event()
         self._direct_idle.set()
+        self._direct_sends = 0
         self._send_failed = False
 
     async def run(self) -> None:
@@ -242,6 +244,12 @@ class SessionDriver:
             self._send_failed = True
         finally:
             self._direct_idle.set()
+        # a socket send that does not block does not suspend: a back-end that makes its
+        # reply without waiting would then hold the loop until it is done, and the
+        # client's cancel, pings and other sessions would wait behind it
+        self._direct_sends += 1
+        if self._direct_sends % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
 
     async def _write(self) -> None:
         while True:
