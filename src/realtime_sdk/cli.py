@@ -123,9 +123,11 @@ def worker_app() -> Any:
 
 def ice_config(urls: list[str], username: str | None, credential: str | None) -> Any:
     """The WebRTC ICE settings from the command line; TURN servers get the credentials."""
-    from aiortc import RTCIceServer
-
     from .transports.ice import IceConfig
+
+    if not urls:
+        return IceConfig()
+    from aiortc import RTCIceServer
 
     servers = tuple(
         RTCIceServer(url, username, credential)

@@ -14,7 +14,6 @@ from .connection import ClientTransport, ConnectionClosedError, RealtimeConnecti
 from .heard import HeardAudio
 from .state import ConversationState
 from .urls import api_key_from, calls_url, http_url, realtime_url
-from .webrtc import WebRTCClientTransport
 from .websocket import WebSocketClientTransport
 
 __all__ = [
@@ -69,6 +68,8 @@ async def connect(
         offer_url = calls_url(
             url=url, base_url=base_url, model=None if session is not None else model, query=query
         )
+        from .webrtc import WebRTCClientTransport  # aiortc and PyAV load with the first call
+
         rtc = WebRTCClientTransport(
             offer_url,
             headers=all_headers,

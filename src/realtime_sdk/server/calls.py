@@ -39,14 +39,15 @@ from ..protocol.config import ConfigError
 from ..protocol.session import Session
 from ..protocol.turn_detection import VadConfigError
 from ..transports.ice import IceConfig
-from ..transports.webrtc import Limits, SdpError, WebRTCTransport, check_sdp
+from ..transports.sdp import SdpError, check_sdp
 from ..transports.websocket import WebSocketChannel
 from .auth import AuthError, authorize_http, authorize_ws, refuse_ws
 from .dialect import for_dialect
 from .driver import SessionDriver
 from .errors import ApiError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the WebRTC stack (aiortc, PyAV) loads with the first call
+    from ..transports.webrtc import Limits, WebRTCTransport
     from .app import ServerConfig
 
 log = logging.getLogger("realtime_sdk.server")
@@ -71,7 +72,7 @@ class CallRegistry:
         self, ice: IceConfig | None = None, limits: Limits | None = None, max_calls: int = 1000
     ) -> None:
         self.ice = ice or IceConfig()
-        self.limits = limits or Limits()
+        self.limits = limits  # None: the transport's defaults
         self.max_calls = max_calls
         self._calls: dict[str, Call] = {}
 
@@ -255,6 +256,8 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         session = _new_session(config, model, session_config, backend)
         host = request.client.host if request.client else None
         try:
+            from ..transports.webrtc import WebRTCTransport
+
             transport = await WebRTCTransport.answer(
                 sdp, calls.ice, peer_host=host, limits=calls.limits
             )

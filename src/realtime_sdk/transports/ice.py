@@ -16,10 +16,10 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer
+if TYPE_CHECKING:  # aiortc and aioice load with the first call, not with the server
+    from aiortc import RTCConfiguration, RTCIceServer
 
 LOOPBACK_V4 = "127.0.0.1"
 Loopback = Literal["auto", "include", "only", "never"]
@@ -27,7 +27,7 @@ Loopback = Literal["auto", "include", "only", "never"]
 _mode: contextvars.ContextVar[Loopback] = contextvars.ContextVar(
     "realtime_sdk_loopback", default="never"
 )
-_original = aioice.ice.get_host_addresses
+_original: Any = None  # aioice's own get_host_addresses, once `install` ran
 
 
 def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
@@ -44,7 +44,11 @@ def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
 
 def install() -> None:
     """Idempotent; outside `loopback_candidates` the wrapper returns what aioice would."""
+    global _original
+    import aioice.ice
+
     if aioice.ice.get_host_addresses is not _host_addresses:
+        _original = aioice.ice.get_host_addresses
         aioice.ice.get_host_addresses = _host_addresses
 
 
@@ -71,6 +75,8 @@ class IceConfig:
     loopback: Loopback = "auto"
 
     def rtc_configuration(self) -> RTCConfiguration:
+        from aiortc import RTCConfiguration
+
         return RTCConfiguration(iceServers=list(self.ice_servers))
 
     def for_peer(self, host: str | None) -> Loopback:

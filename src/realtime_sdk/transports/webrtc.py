@@ -44,6 +44,7 @@ from ..audio import Int16Array, to_mono_int16
 from .base import AudioTag, Inbound, InputFrame, Played
 from .ice import IceConfig, loopback_candidates
 from .playout import RATE, Notice, PacedTrack, PlayoutBuffer
+from .sdp import SdpError, check_sdp
 
 log = logging.getLogger("realtime_sdk.webrtc")
 
@@ -51,10 +52,6 @@ EVENTS_LABEL = "oai-events"
 _HIGH_WATER = 1 << 20  # bytes queued on the data channel before send() waits
 _LOW_WATER = 1 << 18
 _DEFAULT_MAX_MESSAGE = 65536  # what aiortc assumes when an offer names no max-message-size
-
-
-class SdpError(ValueError):
-    """An offer or answer that is not usable SDP; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -86,16 +83,6 @@ class Listener:
         if self._queue.empty() and self.ended:
             return None
         return await self._queue.get()
-
-
-def check_sdp(text: str, kind: str = "offer") -> str:
-    """The SDP, with line endings made CRLF, or SdpError saying what is wrong with it."""
-    lines = [line.strip() for line in text.strip().splitlines()]
-    if not lines or lines[0] != "v=0":
-        raise SdpError(f"The {kind} is not SDP: it must begin with 'v=0'.")
-    if not any(line.startswith("m=") for line in lines):
-        raise SdpError(f"The {kind} has no media section ('m=' line).")
-    return "\r\n".join(lines) + "\r\n"
 
 
 def max_message_size(sdp: str) -> int:
