@@ -29,6 +29,16 @@ class ItemError(ValueError):
 MAX_KEPT_AUDIO_MS = 60_000
 
 
+def extend_kept(audio: bytearray, data: bytes, keep_bytes: int) -> int:
+    """Add `data` to `audio` up to `keep_bytes` in all; how many bytes were not kept."""
+    room = keep_bytes - len(audio)
+    if len(data) <= room:
+        audio.extend(data)  # the usual case: no slice, no copy
+        return 0
+    audio.extend(data[: max(0, room)])
+    return len(data) - max(0, room)
+
+
 @dataclass
 class StoredItem:
     data: dict[str, Any]
@@ -51,11 +61,9 @@ class StoredItem:
         """Audio for a part, of which the first `keep_bytes` are kept: a stream that never
         ends (a FastRTC handler answering continuously) must not grow without bound.
         The part's length counts all of it."""
-        audio = self.audio.setdefault(content_index, bytearray())
-        room = max(0, keep_bytes - len(audio))
-        audio.extend(data[:room])
-        if len(data) > room:
-            self.unkept[content_index] = self.unkept.get(content_index, 0) + len(data) - room
+        unkept = extend_kept(self.audio.setdefault(content_index, bytearray()), data, keep_bytes)
+        if unkept:
+            self.unkept[content_index] = self.unkept.get(content_index, 0) + unkept
 
     def wire(self, with_audio: bool = False) -> dict[str, Any]:
         """The item as events carry it; retrieve adds the audio itself."""

@@ -28,7 +28,13 @@ from .config import (
     input_format,
     output_format,
 )
-from .conversation import MAX_KEPT_AUDIO_MS, Conversation, ItemError, StoredItem
+from .conversation import (
+    MAX_KEPT_AUDIO_MS,
+    Conversation,
+    ItemError,
+    StoredItem,
+    extend_kept,
+)
 from .ids import Ids
 from .outputs import (
     AudioDone,
@@ -129,7 +135,17 @@ class Session(ServerBase):
         if speech_model is not None:
             detection = VadConfig.from_turn_detection(self._turn_detection())
             self._vad = ServerVad(speech_model, detection)
-            self._to_vad = WireDecoder(input_format(self.config), speech_model.sample_rate)
+            self._to_vad = WireDecoder(self.in_format, speech_model.sample_rate)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The effective session, as `session.created/updated` carry it."""
+        return self._config
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self._config = value
+        self.in_format = input_format(value)  # read per appended frame: parsed once here
 
     @property
     def transcribing_only(self) -> bool:
@@ -201,19 +217,19 @@ class Session(ServerBase):
             param = f"session.audio.input.turn_detection.{exc.param}"
             self._refuse(event, "invalid_value", str(exc), param)
             return
-        format_changed = input_format(config) != input_format(self.config)
+        format_changed = input_format(config) != self.in_format
         self.config = config
         if self._vad is not None and self._speech_model is not None:
             self._vad.configure(detection)
             if format_changed:
-                self._to_vad = WireDecoder(input_format(config), self._speech_model.sample_rate)
+                self._to_vad = WireDecoder(self.in_format, self._speech_model.sample_rate)
         self.emit(ev.session_updated(session=self.config))
 
     # -- input audio buffer ---------------------------------------------------
     def on_input_audio_buffer_append(self, event: c.InputAudioBufferAppendEvent) -> None:
         try:
             data = b64decode_audio(event.audio)
-            input_format(self.config).samples_in(len(data))
+            self.in_format.samples_in(len(data))
         except ValueError as exc:
             self._refuse(event, "invalid_value", f"Invalid 'audio': {exc}", "audio")
             return
@@ -224,13 +240,8 @@ class Session(ServerBase):
 
         The buffer keeps the first MAX_KEPT_AUDIO_MS of a turn and counts the rest: a
         back-end that takes its own turns and never ends one must not grow it forever."""
-        fmt = input_format(self.config)
-        room = fmt.bytes_for_ms(MAX_KEPT_AUDIO_MS) - len(self.buffer)
-        if len(data) <= room:
-            self.buffer.extend(data)
-        else:
-            self.buffer.extend(data[: max(0, room)])
-            self._unkept += len(data) - max(0, room)
+        fmt = self.in_format
+        self._unkept += extend_kept(self.buffer, data, fmt.bytes_for_ms(MAX_KEPT_AUDIO_MS))
         self.input_samples += fmt.samples_in(len(data))
         if self.capabilities.raw_input_audio:
             self._outputs.append(InputAudio(data))
@@ -282,7 +293,7 @@ class Session(ServerBase):
         return item_id
 
     def on_input_audio_buffer_commit(self, event: c.InputAudioBufferCommitEvent) -> None:
-        have = input_format(self.config).duration_ms(len(self.buffer) + self._unkept)
+        have = self.in_format.duration_ms(len(self.buffer) + self._unkept)
         if have < MIN_COMMIT_MS:
             self._refuse(
                 event,
@@ -312,7 +323,7 @@ class Session(ServerBase):
                 "content": [{"type": "input_audio", "transcript": None}],
             },
             audio={0: bytearray(audio)},
-            audio_format=input_format(self.config),
+            audio_format=self.in_format,
             unkept={0: unkept} if unkept else {},
         )
         previous = self.conversation.insert(stored)
@@ -376,7 +387,7 @@ class Session(ServerBase):
         for index, part in enumerate(data.get("content") or []):
             if part.get("type") == "input_audio" and part.get("audio"):
                 stored.audio[index] = bytearray(b64decode_audio(part.pop("audio")))
-                stored.audio_format = input_format(self.config)
+                stored.audio_format = self.in_format
                 part.setdefault("transcript", None)
         return stored
 
@@ -611,7 +622,7 @@ class Session(ServerBase):
     @property
     def input_ms(self) -> int:
         """Input audio received since the session began, in ms (from samples, not a clock)."""
-        return input_format(self.config).ms_for_samples(self.input_samples)
+        return self.in_format.ms_for_samples(self.input_samples)
 
     # -- back-end results (the driver calls these) -----------------------------
     def response_text(self, response_id: str, delta: str) -> None:

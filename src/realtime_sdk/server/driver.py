@@ -40,7 +40,7 @@ from ..backends.base import (
     TurnTakingBackend,
     UserTranscript,
 )
-from ..protocol.config import input_format, output_format
+from ..protocol.config import output_format
 from ..protocol.outputs import (
     AudioDone,
     CancelResponse,
@@ -294,7 +294,7 @@ class SessionDriver:
 
     def _input_audio(self, frame: InputFrame) -> None:
         """Peer audio (RTP) into the session, as an append of its input format would."""
-        fmt = input_format(self.session.config)
+        fmt = self.session.in_format
         mic = self._mic
         if mic is None or mic.rate != frame.rate or mic.fmt != fmt:
             mic = self._mic = WireEncoder(frame.rate, fmt)
@@ -325,7 +325,7 @@ class SessionDriver:
             self._spawn(f"transcribe:{out.item_id}", self._transcribe(out))
         elif isinstance(out, InputAudio):
             if self._turns is not None:
-                await self._turns.receive_audio(out.audio, input_format(self.session.config))
+                await self._turns.receive_audio(out.audio, self.session.in_format)
         elif isinstance(out, ClearOutputAudio):
             self._clear(out)
 
@@ -348,7 +348,7 @@ class SessionDriver:
             session=session.config,
             out_of_band=start.out_of_band,
             audio=start.audio,
-            audio_format=input_format(session.config),
+            audio_format=session.in_format,
         )
         pieces = _Pieces(session, response_id)
         if not isinstance(self.backend, Responder):
@@ -377,7 +377,7 @@ class SessionDriver:
         if not isinstance(self.backend, Transcriber):
             return
         request = TranscriptionRequest(
-            job.item_id, job.content_index, job.audio, input_format(self.session.config), job.config
+            job.item_id, job.content_index, job.audio, self.session.in_format, job.config
         )
         parts: list[str] = []
         try:
