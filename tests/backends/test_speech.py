@@ -194,10 +194,16 @@ def test_stop_aborts_a_phrase_midway(tts: Speech) -> None:
 
 
 def test_one_engine_many_threads(tts: Speech) -> None:
-    texts = [f"Number {n} is here." for n in range(12)]
-    alone = [tts.synthesize(t, voice) for t, voice in zip(texts, list(VOICES) * 2, strict=False)]
+    # voices whose pitches lie at least 30% apart (about 80, 109, 173 and 232 Hz): espeak's
+    # pitch flutter moves one voice by up to 13% from call to call, so closer voices could
+    # not be told apart; a thread speaking with another thread's settings could
+    voices = ["cedar", "verse", "sage", "shimmer"] * 3
+    texts = [f"Number {n} is here." for n in range(len(voices))]
+    alone = [tts.synthesize(t, voice) for t, voice in zip(texts, voices, strict=True)]
+    centre = {v: pitch_hz(a, tts.rate) for v, a in zip(voices, alone, strict=False)}
     with ThreadPoolExecutor(4) as pool:
-        together = list(pool.map(tts.synthesize, texts, list(VOICES) * 2))
-    for a, b in zip(alone, together, strict=True):
+        together = list(pool.map(tts.synthesize, texts, voices))
+    for voice, a, b in zip(voices, alone, together, strict=True):
         assert len(b) == pytest.approx(len(a), rel=0.02)
-        assert pitch_hz(b, tts.rate) == pytest.approx(pitch_hz(a, tts.rate), rel=0.05)
+        heard = pitch_hz(b, tts.rate)
+        assert min(centre, key=lambda v: abs(np.log(heard / centre[v]))) == voice
