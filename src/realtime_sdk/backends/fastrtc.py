@@ -90,6 +90,7 @@ T = TypeVar("T")
 GATE_RECHECK_S: Final = 0.25
 FIRST_BACKOFF_S: Final = 0.005
 MAX_SIGNALS: Final = 256
+STREAM_AHEAD: Final = 16  # outputs of an async emit() loop not yet turned into events
 
 
 # -- fastrtc, when installed ---------------------------------------------------------------
@@ -172,6 +173,14 @@ def _emitted(handler: Any, output: Any, before: object) -> _Emitted:
     generator when the user talks over it, while emit() may be inside one of its steps."""
     after = getattr(handler, "generator", None)
     return output, before if before is not None else after, after is None
+
+
+def _outcome(future: asyncio.Future[_Emitted]) -> _Emitted | BaseException | None:
+    """A finished emit() call's result or error; None if it was cancelled."""
+    if future.cancelled():
+        return None
+    error = future.exception()
+    return error if error is not None else future.result()
 
 
 def _is_piece(event: TurnEvent) -> bool:
@@ -514,6 +523,14 @@ class FastRTCBackend:
         self._stopped = False
         self._wake: asyncio.Future[None] | None = None
         self._pending: asyncio.Future[_Emitted] | None = None
+        # an async emit() that is not gated is awaited in a loop by one task (as FastRTC's own
+        # transports do), its outputs queued here: no task per frame
+        self._stream_task: asyncio.Task[None] | None = None
+        self._ready: deque[_Emitted | BaseException] = deque()
+        self._room_for_more: asyncio.Future[None] | None = None
+        self._idle: asyncio.Future[None] | None = None  # the stream loop backing off
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._startup_task: asyncio.Task[None] | None = None
         self._signals: deque[str] = deque()
         self._warned_other = False
@@ -535,6 +552,7 @@ class FastRTCBackend:
         self._gated = _is_reply_on_pause(handler)
         self._can_interrupt = bool(getattr(handler, "can_interrupt", True))
         self._async_emit = inspect.iscoroutinefunction(handler.emit)
+        self._streaming = self._async_emit and not self._gated
         self._turns = _Turns(
             by_generator=self._gated, gap_s=self.end_of_turn_s, silence_level=self.silence_level
         )
@@ -550,6 +568,8 @@ class FastRTCBackend:
         self._control = SerialThread("fastrtc-control", self._enter)
         self.handler = handler  # wired: from here on stop() has everything to undo
         self._begin_start_up(handler)
+        if self._streaming:
+            self._stream_task = loop.create_task(self._stream(handler), name="fastrtc-emit")
 
     def _begin_start_up(self, handler: Any) -> None:
         """FastRTC runs start_up as a task beside the stream (it may run all session long)."""
@@ -622,6 +642,12 @@ class FastRTCBackend:
             log.exception("handler shutdown failed")
 
     async def _finish_pending(self, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        stream, self._stream_task = self._stream_task, None
+        if stream is not None:
+            stream.cancel()
+            await asyncio.wait({stream}, timeout=max(deadline - self._loop.time(), 0.0))
         pending, self._pending = self._pending, None
         if pending is None:
             return
@@ -649,7 +675,10 @@ class FastRTCBackend:
 
     def _input_arrived(self) -> None:
         self._pace.produced(self._loop.time())
-        self._notify()
+        if not self._streaming:
+            self._notify()
+        elif self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)  # an emit() that returned None is asked again
 
     # -- output --------------------------------------------------------------------------
     async def events(self) -> AsyncIterator[TurnEvent]:
@@ -669,34 +698,76 @@ class FastRTCBackend:
             now = loop.time()
             if self._pending is not None and self._pending.done():
                 pending, self._pending = self._pending, None
-                for event in self._collect(pending, now):
+                for event in self._collect(_outcome(pending), now):
                     yield event
                     if isinstance(event, CloseSession):
                         return
+            while self._ready:
+                for event in self._collect(self._ready.popleft(), now):
+                    yield event
+                    if isinstance(event, CloseSession):
+                        return
+            if self._room_for_more is not None and not self._room_for_more.done():
+                self._room_for_more.set_result(None)
             for event in self._turns.expire(now):
                 yield event
 
     async def _sleep(self, timeout: float | None) -> None:
         """Until woken (input, a finished emit(), a signal) or `timeout` s have passed.
 
-        One future and at most one timer per wait: this runs for every frame, and
-        `asyncio.wait` on two futures costs several times that."""
+        One future per wait, and a timer only when the one already set would ring too late:
+        this runs for every frame, a turn's deadline moves with each one, and an early ring
+        costs one more look (the loop in `events` re-reads every deadline)."""
         wake = self._wake
         assert wake is not None
         if wake.done():
             return
-        timer = None if timeout is None else self._loop.call_later(timeout, self._notify)
-        try:
-            await wake  # cancelled with this task: harmless, a done wake is replaced
-        finally:
-            if timer is not None:
-                timer.cancel()
+        if timeout is not None:
+            at = self._loop.time() + timeout
+            if self._timer is None or self._timer.cancelled() or self._timer_at > at:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer, self._timer_at = self._loop.call_at(at, self._ring), at
+        await wake  # cancelled with this task: harmless, a done wake is replaced
+
+    def _ring(self) -> None:
+        self._timer = None
+        self._notify()
+
+    async def _stream(self, handler: Any) -> None:
+        """An async, ungated emit() awaited in a loop; None backs off as `_Pace` says."""
+        self._enter()
+        loop = self._loop
+        while not self._closing:
+            outcome: _Emitted | BaseException
+            try:
+                before = getattr(handler, "generator", None)
+                outcome = _emitted(handler, await handler.emit(), before)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outcome = exc
+            self._ready.append(outcome)
+            self._notify()
+            if len(self._ready) >= STREAM_AHEAD:  # events() is behind: wait, do not pile up
+                self._room_for_more = loop.create_future()
+                await self._room_for_more
+            if not isinstance(outcome, BaseException) and outcome[0] is not None:
+                self._pace.produced(loop.time())
+            else:
+                self._pace.nothing(loop.time())
+                delay = self._pace.next_at - loop.time()
+                if delay > 0:
+                    self._idle = loop.create_future()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._idle, delay)
+                    self._idle = None
 
     def _emitted(self, _future: asyncio.Future[_Emitted]) -> None:
         self._notify()
 
     def _may_emit(self, now: float) -> bool:
-        if self._closing or (self._gated and not self.handler.event.is_set()):
+        if self._streaming or self._closing or (self._gated and not self.handler.event.is_set()):
             return False
         return now >= self._pace.next_at
 
@@ -705,7 +776,7 @@ class FastRTCBackend:
         deadline = self._turns.deadline()
         if deadline is not None:
             waits.append(deadline - now)
-        if self._pending is None:
+        if self._pending is None and not self._streaming:
             gate_closed = self._gated and not self.handler.event.is_set()
             waits.append(GATE_RECHECK_S if gate_closed else self._pace.next_at - now)
         return max(min(waits), 0.0) if waits else None
@@ -722,20 +793,26 @@ class FastRTCBackend:
         output = await handler.emit()
         return _emitted(handler, output, before)
 
-    def _collect(self, future: asyncio.Future[_Emitted], now: float) -> list[TurnEvent]:
-        try:
-            output, generator, finished = future.result()
-            audio, extra = split_emit(output)
-        except asyncio.CancelledError:
+    def _collect(self, outcome: _Emitted | BaseException | None, now: float) -> list[TurnEvent]:
+        """What one emit() gave (or raised; None: cancelled), as turn events."""
+        if outcome is None:
             return []
+        try:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            output, generator, finished = outcome
+            audio, extra = split_emit(output)
         except Exception:
             log.exception("handler emit failed")
-            self._pace.nothing(now)
+            if not self._streaming:
+                self._pace.nothing(now)
             return self._turns.failed()
         if output is None:
-            self._pace.nothing(now)
+            if not self._streaming:
+                self._pace.nothing(now)
             return self._turns.nothing(finished)
-        self._pace.produced(now)
+        if not self._streaming:
+            self._pace.produced(now)
         events = extras_to_events(extra, self._other_output)
         return self._turns.output(audio, events, generator, now)
 
