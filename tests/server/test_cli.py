@@ -227,3 +227,27 @@ def test_serve_over_tls(tmp_path: Path) -> None:
         created = asyncio.run(asyncio.wait_for(hello(port), 20))
     assert created["type"] == "session.created"
     assert any("https://" in line for line in log)
+
+
+@pytest.mark.parametrize("flag", [[], ["--ws-deflate"]], ids=["default", "ws-deflate"])
+def test_websocket_compression_only_when_asked_for(flag: list[str]) -> None:
+    """Clients built on `websockets` (openai-python among them) offer permessage-deflate;
+    the server declines unless `--ws-deflate` (deflating base64 audio costs more than it saves)."""
+
+    async def negotiate(port: int) -> tuple[str | None, str]:
+        url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+        async with connect(url) as ws:  # offers permessage-deflate, as openai-python does
+            assert "permessage-deflate" in (
+                ws.request.headers.get("Sec-WebSocket-Extensions") or ""
+            )
+            assert ws.response is not None
+            first = json.loads(await ws.recv())
+            return ws.response.headers.get("Sec-WebSocket-Extensions"), first["type"]
+
+    with serve_process("--handler", "echo", "--no-turn-detection", *flag) as (port, _log):
+        extensions, first = asyncio.run(asyncio.wait_for(negotiate(port), 30))
+    assert first == "session.created"
+    if flag:
+        assert extensions is not None and "permessage-deflate" in extensions
+    else:
+        assert extensions is None
