@@ -499,6 +499,18 @@ def test_to_mono_int16(array: np.ndarray, expected: list[int]) -> None:
     assert y.tolist() == expected
 
 
+def test_stereo_int16_downmix_is_the_rounded_mean_exactly() -> None:
+    """The integer path for two int16 channels (decoded Opus) equals the float mean, rounded
+    half to even, on every value including the extremes."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(-32768, 32768, size=(4000, 2), dtype=np.int16)
+    a[:4] = [[-32768, -32768], [32767, 32767], [-32768, 32767], [1, 2]]
+    a[4:8] = [[-1, -2], [3, 4], [-3, -4], [0, -1]]
+    for data, axis in ((a, 1), (a.T.copy(), 0)):
+        expected = np.rint(data.astype(np.float64).mean(axis=axis)).astype(np.int16)
+        assert np.array_equal(to_mono_int16(data, channel_axis=axis), expected)
+
+
 def test_to_mono_int16_keeps_int16_without_copy_and_honours_channel_axis() -> None:
     x = np.arange(10, dtype=np.int16)
     assert to_mono_int16(x) is x

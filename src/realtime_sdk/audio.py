@@ -503,6 +503,8 @@ def to_mono_int16(array: npt.ArrayLike, *, channel_axis: int | None = None) -> I
             raise ValueError(f"channel_axis must be 0 or 1 for 2-D audio, got {channel_axis}")
         if a.shape[channel_axis] == 1:
             a = a.reshape(-1)
+        elif a.dtype == np.int16 and a.shape[channel_axis] == 2:
+            return _mean_of_two(a, channel_axis)
         else:
             return _scale_to_int16(a.mean(axis=channel_axis, dtype=np.float64), a.dtype)
     elif a.ndim != 1:
@@ -510,6 +512,16 @@ def to_mono_int16(array: npt.ArrayLike, *, channel_axis: int | None = None) -> I
     if a.dtype == np.int16:
         return cast(Int16Array, a)
     return _scale_to_int16(a, a.dtype)
+
+
+def _mean_of_two(a: npt.NDArray[np.int16], channel_axis: int) -> Int16Array:
+    """Stereo int16 (every decoded Opus frame) to mono in integers: the float mean rounded
+    half to even, exactly, at a fraction of its cost."""
+    left, right = (a[0], a[1]) if channel_axis in (0, -2) else (a[:, 0], a[:, 1])
+    total = left.astype(np.int32) + right
+    half = total >> 1  # floor
+    mono: Int16Array = (half + (total & half & 1)).astype(np.int16)  # .5: the even neighbour
+    return mono
 
 
 def _scale_to_int16(values: npt.NDArray[Any], dtype: np.dtype[Any]) -> Int16Array:

@@ -1,5 +1,6 @@
 """The WebRTC stack (aiortc, aioice, PyAV: about 36 MiB) loads with the first call, not
-with the server: a server that only serves websockets never loads it."""
+with the server: a server that only serves websockets never loads it. Nor does a server
+load the client (httpx and the client modules: about 9 MiB)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from realtime_sdk.cli import ice_config
 from realtime_sdk.server.app import ServerConfig, create_app
 
 create_app(ServerConfig(backend_factory=EchoBackend, ice=ice_config([], None, None)))
-print(json.dumps(sorted(m for m in ("aiortc", "aioice", "av") if m in sys.modules)))
+lazy = ("aiortc", "aioice", "av", "httpx", "realtime_sdk.client")
+print(json.dumps(sorted(m for m in lazy if m in sys.modules)))
 """
 
 
@@ -25,3 +27,11 @@ def test_serving_websockets_loads_no_webrtc_stack() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_the_client_still_comes_from_the_package() -> None:
+    import realtime_sdk
+    from realtime_sdk.client import connect
+
+    assert realtime_sdk.connect is connect
+    assert callable(realtime_sdk.create_client_secret)
