@@ -208,14 +208,19 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
         help="accept permessage-deflate from websocket clients that offer it (off by default:"
         " base64 audio shrinks by a quarter for about 20 us of CPU per 20 ms frame)",
     )
-    from .client import talk
+    talk_parser = commands.add_parser("talk", help="send one turn to a server, save the reply")
+    given = sys.argv[1:] if argv is None else argv
+    # the client (httpx, which brings click, rich and pygments: ~10 MiB) loads only for
+    # `talk`: a server process never carries it
+    if "talk" in [a for a in given if not a.startswith("-")][:1]:
+        from .client import talk
 
-    talk.add_arguments(
-        commands.add_parser("talk", help="send one turn to a server, save the reply")
-    )
+        talk.add_arguments(talk_parser)
     args = parser.parse_args(argv)
     if args.command == "talk":
-        return talk.run(args)
+        from .client import talk as talk_command
+
+        return talk_command.run(args)
     if args.ssl_keyfile and not args.ssl_certfile:
         parser.error("--ssl-keyfile needs --ssl-certfile")
     api_keys = set(args.api_key)

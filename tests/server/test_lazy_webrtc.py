@@ -35,3 +35,25 @@ def test_the_client_still_comes_from_the_package() -> None:
 
     assert realtime_sdk.connect is connect
     assert callable(realtime_sdk.create_client_secret)
+
+
+SERVE_FROM_THE_COMMAND_LINE = """
+import json, sys
+import uvicorn
+uvicorn.run = lambda app, **kwargs: None  # everything `serve` loads, short of serving
+from realtime_sdk.cli import main
+main(["serve", "--handler", "echo", "--no-turn-detection"])
+lazy = ("aiortc", "aioice", "av", "httpx", "rich", "realtime_sdk.client")
+print(json.dumps(sorted(m for m in lazy if m in sys.modules)))
+"""
+
+
+def test_the_serve_command_loads_neither_client_nor_webrtc() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_FROM_THE_COMMAND_LINE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []
