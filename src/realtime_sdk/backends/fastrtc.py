@@ -424,7 +424,11 @@ class _Turns:
         return self._end() if deadline is not None and now >= deadline else []
 
     def _audio(self, chunk: AudioChunk, now: float) -> list[TurnEvent]:
-        quiet = not self.by_generator and int(np.abs(chunk.samples).max()) <= self.silence_level
+        samples, level = chunk.samples, self.silence_level
+        # no sample beyond +-level; two reductions without the temporary that abs() makes
+        quiet = not self.by_generator and (
+            len(samples) == 0 or (int(samples.max()) <= level and int(samples.min()) >= -level)
+        )
         if quiet:
             if not self.open:
                 return []

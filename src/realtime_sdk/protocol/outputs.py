@@ -10,14 +10,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .._generated._runtime import to_json
 from ..audio import AudioFormat
+from .wire import AudioDelta
 
 
 @dataclass(frozen=True)
 class Send:
     """Send this server event to the client."""
 
-    event: BaseModel
+    event: BaseModel | AudioDelta
+
+    def text(self) -> str:
+        """The event's wire form."""
+        event = self.event
+        return event.text if isinstance(event, AudioDelta) else to_json(event)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from .._generated.ga import server_stub as ev
 from ..audio import AudioFormat, b64encode_audio
 from .conversation import MAX_KEPT_AUDIO_MS, Conversation, StoredItem
 from .ids import Ids
+from .wire import AudioDelta
 
-Emit = Callable[[BaseModel], None]
+Emit = Callable[[BaseModel | AudioDelta], None]
 Play = Callable[[str, str, int, bytes], None]  # response id, item id, content index, audio
 
 
@@ -266,7 +267,7 @@ class ResponseRun:
             self.play(self.id, item.stored.id, 0, data)
             return
         self.emit(
-            ev.response_output_audio_delta(
+            AudioDelta(
                 response_id=self.id,
                 item_id=item.stored.id,
                 output_index=item.output_index,

@@ -18,7 +18,6 @@ import contextlib
 import logging
 from typing import Any
 
-from .._generated._runtime import to_json
 from ..audio import WireEncoder, decode, to_mono_int16
 from ..backends.base import (
     AudioChunk,
@@ -310,7 +309,7 @@ class SessionDriver:
 
     async def _act(self, out: Output) -> None:
         if isinstance(out, Send):
-            await self._send(to_json(out.event))
+            await self._send(out.text())
         elif isinstance(out, PlayAudio | AudioDone):
             if self._player is not None:  # through the queue: after the events before it
                 await self._queue.put(out)
