@@ -39,18 +39,28 @@ class Client:
                 return got
 
 
+async def drive(
+    backend: Any,
+    script: Callable[[Client], Awaitable[None]],
+    channel_size: int = 64,
+    **session: Any,
+) -> None:
+    """One session over a MemoryChannel holding `channel_size` frames each way."""
+    client_end, server_end = MemoryChannel.pair(channel_size)
+    driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend)
+    task = asyncio.create_task(driver.run())
+    client = Client(client_end)
+    await client.until("session.created")
+    try:
+        await script(client)
+    finally:
+        await client_end.close()
+        await asyncio.wait_for(task, 5)
+
+
 def run(backend: Any, script: Callable[[Client], Awaitable[None]], **session: Any) -> None:
     async def main() -> None:
-        client_end, server_end = MemoryChannel.pair(64)
-        driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend)
-        task = asyncio.create_task(driver.run())
-        client = Client(client_end)
-        await client.until("session.created")
-        try:
-            await script(client)
-        finally:
-            await client_end.close()
-            await asyncio.wait_for(task, 5)
+        await drive(backend, script, **session)
         leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert leftovers == [], leftovers
 
@@ -289,16 +299,4 @@ def test_a_reply_made_without_waiting_does_not_hold_the_loop() -> None:
         deltas = [e for e in client.seen if e["type"] == "response.output_text.delta"]
         assert len(deltas) < 3000
 
-    async def main() -> None:
-        client_end, server_end = MemoryChannel.pair(100_000)  # a socket that never blocks
-        driver = SessionDriver(server_end, Session(ids=Ids.counting()), Hasty())
-        task = asyncio.create_task(driver.run())
-        client = Client(client_end)
-        await client.until("session.created")
-        try:
-            await script(client)
-        finally:
-            await client_end.close()
-            await asyncio.wait_for(task, 5)
-
-    asyncio.run(main())
+    asyncio.run(drive(Hasty(), script, channel_size=100_000))  # a socket that never blocks

@@ -62,6 +62,7 @@ class ResponseRun:
         self.emit = emit
         self.conversation = conversation
         self.out_format = out_format
+        self._keep_bytes = out_format.bytes_for_ms(MAX_KEPT_AUDIO_MS)  # per audio part
         self.status = "in_progress"
         self.output: list[StoredItem] = []
         self.audio_ms = 0
@@ -261,7 +262,7 @@ class ResponseRun:
         if self.done or not data or not self.audio_mode:
             return
         item = self._message("audio")
-        item.stored.add_audio(0, data, self.out_format.bytes_for_ms(MAX_KEPT_AUDIO_MS))
+        item.stored.add_audio(0, data, self._keep_bytes)
         self._output_audio_ms = item.stored.audio_ms(0)
         if self.play is not None:
             self.play(self.id, item.stored.id, 0, data)

@@ -146,6 +146,7 @@ class Session(ServerBase):
     def config(self, value: dict[str, Any]) -> None:
         self._config = value
         self.in_format = input_format(value)  # read per appended frame: parsed once here
+        self._keep_bytes = self.in_format.bytes_for_ms(MAX_KEPT_AUDIO_MS)
 
     @property
     def transcribing_only(self) -> bool:
@@ -240,9 +241,8 @@ class Session(ServerBase):
 
         The buffer keeps the first MAX_KEPT_AUDIO_MS of a turn and counts the rest: a
         back-end that takes its own turns and never ends one must not grow it forever."""
-        fmt = self.in_format
-        self._unkept += extend_kept(self.buffer, data, fmt.bytes_for_ms(MAX_KEPT_AUDIO_MS))
-        self.input_samples += fmt.samples_in(len(data))
+        self._unkept += extend_kept(self.buffer, data, self._keep_bytes)
+        self.input_samples += self.in_format.samples_in(len(data))
         if self.capabilities.raw_input_audio:
             self._outputs.append(InputAudio(data))
         if self._vad is not None and self._to_vad is not None:
