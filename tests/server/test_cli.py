@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,6 +112,35 @@ def test_serve_hands_tls_keys_and_limits_to_uvicorn(monkeypatch: pytest.MonkeyPa
     assert seen["ws"] == "websockets-sansio"
     auth = seen["app"].state.realtime_auth
     assert auth.api_keys == {"sk-arg", "sk-env-1", "sk-env-2"}
+
+
+@pytest.fixture(autouse=True)
+def unfrozen() -> Iterator[None]:
+    """`serve` freezes the heap it loaded; the test process gets it back afterwards."""
+    yield
+    gc.unfreeze()
+
+
+def test_serve_freezes_what_it_loaded_before_the_first_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvicorn
+
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: seen.update(frozen=gc.get_freeze_count()))
+    gc.unfreeze()
+    assert cli.main(["serve", "--handler", "echo", "--port", "9999"]) == 0
+    assert seen["frozen"] > 10_000  # the libraries and the app: out of every full collection
+
+    class Node:
+        link: object = None
+
+    cycle = Node()
+    cycle.link = cycle  # garbage a session leaves behind later is still collected
+    gone = weakref.ref(cycle)
+    del cycle
+    gc.collect()
+    assert gone() is None
 
 
 def test_keyfile_without_certfile_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
