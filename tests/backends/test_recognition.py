@@ -109,15 +109,18 @@ def test_results_are_cached_by_content(recognizer: Recognizer) -> None:
     rate, samples = fixture("hello_world_16k.wav")
     quieter = (samples // 2).astype(np.int16)  # other content: decoded anew
 
-    async def twice() -> tuple[str, str, float]:
+    async def twice() -> tuple[str, str, float, float]:
+        started = time.perf_counter()
         first = await recognizer.transcribe(quieter, rate)
+        decoded = time.perf_counter() - started
         started = time.perf_counter()
         again = await recognizer.transcribe(quieter.copy(), rate)
-        return first, again, time.perf_counter() - started
+        return first, again, decoded, time.perf_counter() - started
 
-    first, again, seconds = asyncio.run(twice())
+    first, again, decoded, seconds = asyncio.run(twice())
     assert first == again and recognizer.cached(quieter, rate) == first
-    assert seconds < 0.05  # no decode: the worker takes far longer than this
+    # no decode: a fraction of the first call's time, with room for a stall of the machine
+    assert seconds < max(decoded / 3, 0.05), (seconds, decoded)
 
 
 def test_concurrent_asks_for_the_same_audio_share_one_decode(recognizer: Recognizer) -> None:

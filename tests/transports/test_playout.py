@@ -99,4 +99,4 @@ def test_track_frames_follow_the_clock_not_the_caller() -> None:
         return loop.time() - start
 
     elapsed = asyncio.run(main())
-    assert 0.175 <= elapsed < 0.25, elapsed
+    assert 0.175 <= elapsed < 0.4, elapsed  # never early; late only by a stall of the machine
