@@ -58,6 +58,7 @@ class Microphone(MediaStreamTrack):
         self._pending = np.zeros(0, dtype=np.int16)
         self._sent = 0
         self._start: float | None = None
+        self.left_at: list[float] = []  # when each frame was handed to the sender
 
     def say(self, samples: np.ndarray) -> None:
         self._pending = np.concatenate([self._pending, samples.astype(np.int16)])
@@ -79,6 +80,7 @@ class Microphone(MediaStreamTrack):
         frame.pts = self._sent
         frame.time_base = fractions.Fraction(1, RATE)
         self._sent += FRAME
+        self.left_at.append(loop.time())
         return frame
 
 

@@ -265,6 +265,45 @@ def test_a_back_end_ahead_of_playback_waits_and_barge_in_cancels_it() -> None:
     run(main)
 
 
+def test_the_server_hears_each_packet_one_packet_later() -> None:
+    """Audio reaches the session a packet (20 ms) after it left the peer, not the 80 ms
+    aiortc's audio receiver holds by default (transports/jitter.py)."""
+    burst = (np.sin(np.arange(4800) * 2 * np.pi * 440 / RATE) * 8000).astype(np.int16)
+    period = np.concatenate([burst, np.zeros(19200, dtype=np.int16)])  # 0.1 s on, 0.4 s off
+
+    async def main() -> None:
+        client = RtcClient()
+        server = await WebRTCTransport.answer(await client.offer(), LOOPBACK)
+        await client.accept(server.local_sdp)
+
+        async def heard() -> InputFrame:
+            while not isinstance(got := await asyncio.wait_for(server.recv(), 10), InputFrame):
+                pass
+            return got
+
+        try:
+            await heard()  # connected, the microphone's silence arriving
+            first = len(client.mic.left_at)  # the next frame it sends starts the bursts
+            client.mic.say(np.tile(period, 5))
+            onsets: list[float] = []
+            loud = False
+            while len(onsets) < 5:
+                level = rms((await heard()).samples)
+                if level > 1000 and not loud:
+                    onsets.append(asyncio.get_running_loop().time())
+                loud = level > 1000
+            sent = [client.mic.left_at[first + k * 25] for k in range(5)]  # 25 frames: 0.5 s
+            delays = [at - left for at, left in zip(onsets, sent, strict=True)]
+            print("heard after", [f"{d * 1000:.0f} ms" for d in delays])
+            assert float(np.median(delays)) < 0.055, delays  # aiortc's default: ~90 ms
+        finally:
+            await client.close()
+            await server.close()
+            await asyncio.sleep(0.1)
+
+    run(main)
+
+
 def test_the_same_transport_class_is_the_client_end() -> None:
     """`WebRTCTransport.offer()` + `accept()`: events from recv(), our speech out with
     send_audio(), the reply's audio back from recv() as InputFrames."""

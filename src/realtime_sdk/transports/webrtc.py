@@ -43,6 +43,7 @@ from .._generated._runtime import new_id
 from ..audio import Int16Array, to_mono_int16
 from .base import AudioTag, Inbound, InputFrame, Played
 from .ice import IceConfig, loopback_candidates
+from .jitter import hear_promptly
 from .playout import RATE, Notice, PacedTrack, PlayoutBuffer
 from .sdp import SdpError, check_sdp
 
@@ -173,6 +174,8 @@ class WebRTCTransport:
             self._answering = True
             self.peer_max_message = max_message_size(sdp)
             audio = [t for t in self.pc.getTransceivers() if t.kind == "audio"]
+            for transceiver in audio:
+                hear_promptly(transceiver)
             if audio:
                 audio[0].setCodecPreferences(_opus_first())
                 self.pc.addTrack(self.track)
@@ -195,7 +198,9 @@ class WebRTCTransport:
         """Client side: an offer with one audio track (sendrecv) and `oai-events`."""
         ice = ice or IceConfig()
         self = cls(RTCPeerConnection(ice.rtc_configuration()), limits)
-        self.pc.addTransceiver(self.track, direction="sendrecv").setCodecPreferences(_opus_first())
+        transceiver = self.pc.addTransceiver(self.track, direction="sendrecv")
+        transceiver.setCodecPreferences(_opus_first())
+        hear_promptly(transceiver)
         self._attach(self.pc.createDataChannel(EVENTS_LABEL))
         with loopback_candidates(ice.for_peer(None)):
             await self.pc.setLocalDescription(await self.pc.createOffer())
