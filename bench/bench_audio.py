@@ -1,5 +1,9 @@
 """Cost of realtime_sdk.audio per 20 ms frame, and the streaming resampler's hold-back.
 
+The streaming resampler (libswresample through PyAV) is measured next to soxr's own stream,
+which it replaced on the live paths: the CPU each takes per frame, and how late each releases
+audio (what a live call hears at every change of rate).
+
 A plain script, not a test: ``python bench/bench_audio.py``. Each figure is the best of a few
 repeats, printed next to a baseline measured in the same run (a numpy copy of the same frame),
 so the ratios mean something across machines. Runs in a few seconds.
@@ -14,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import soxr  # type: ignore[import-untyped]
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
@@ -21,7 +26,6 @@ from realtime_sdk.audio import (
     PCM24K,
     PCMA,
     PCMU,
-    Quality,
     StreamingResampler,
     WireDecoder,
     b64decode_audio,
@@ -62,10 +66,41 @@ def row(name: str, fn: Callable[[], Any], base: Callable[[], Any]) -> None:
     print(f"  {name:<44} {us:9.2f} us   baseline {base_us:6.2f} us   x{us / base_us:7.1f}")
 
 
-def resampler_row(in_rate: int, out_rate: int, quality: Quality = "HQ") -> None:
+class SoxrStream:
+    """soxr's stream behind the same calls, for comparison (float32 inside, as it was)."""
+
+    def __init__(self, in_rate: int, out_rate: int, quality: str = "HQ") -> None:
+        self.out_rate = out_rate
+        self.ratio = out_rate / in_rate
+        self.stream = soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=quality)
+        self.taken = self.given = 0
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        y = self.stream.resample_chunk(x.astype(np.float32) / 32768)
+        self.taken, self.given = self.taken + len(x), self.given + len(y)
+        return np.clip(np.rint(y * 32768), -32768, 32767).astype(np.int16)
+
+    @property
+    def pending(self) -> float:
+        return self.taken * self.ratio - self.given
+
+
+def resampler_row(in_rate: int, out_rate: int) -> None:
     x = frame(in_rate)
-    r = StreamingResampler(in_rate, out_rate, quality)
-    row(f"stream resample {in_rate}->{out_rate} ({quality})", lambda: r.process(x), x.copy)
+    r = StreamingResampler(in_rate, out_rate)
+    row(f"stream resample {in_rate}->{out_rate}", lambda: r.process(x), x.copy)
+    s = SoxrStream(in_rate, out_rate)
+    row("  soxr HQ stream, for comparison", lambda: s.process(x), x.copy)
+
+
+def hold_back(r: Any, in_rate: int, out_rate: int) -> tuple[float, float]:
+    """Output owed after each of 200 frames of 20 ms: (max, mean) in ms."""
+    x = frame(in_rate)
+    owed = []
+    for _ in range(200):
+        r.process(x)
+        owed.append(r.pending * 1000 / out_rate)
+    return max(owed), float(np.mean(owed[1:]))
 
 
 def main() -> None:
@@ -88,11 +123,9 @@ def main() -> None:
         row(f"G.711 {name} decode, 8 kHz (160 B)", lambda c=codes, f=fmt: decode(c, f), g.copy)
         row(f"G.711 {name} encode, 8 kHz (160 samples)", lambda f=fmt: encode(g, f), g.copy)
 
-    print("\nstreaming resampling (soxr, float32 inside)")
-    for pair in ((24000, 16000), (16000, 24000), (48000, 24000), (8000, 24000)):
+    print("\nstreaming resampling (libswresample through PyAV; soxr's stream for comparison)")
+    for pair in ((24000, 16000), (16000, 24000), (48000, 24000), (24000, 48000), (8000, 24000)):
         resampler_row(*pair)
-    for quality in ("MQ", "LQ"):
-        resampler_row(24000, 16000, quality)
 
     print("\nwhole input path: base64 -> decode -> resample to the back-end rate")
     for fmt, rate in ((PCM24K, 16000), (PCMU, 16000)):
@@ -104,25 +137,17 @@ def main() -> None:
             frame(fmt.rate).copy,
         )
 
-    print("\nhold-back of StreamingResampler fed 20 ms frames (output samples owed, in ms)")
-    header = ("pair", "quality", "samples out of 1st frame", "max", "mean", "tail")
-    print("  {:<14} {:<7} {:>24} {:>6} {:>6} {:>6}".format(*header))
+    print("\nhold-back fed 20 ms frames: output owed, in ms (what a live call hears late)")
+    print("  {:<14} {:<22} {:>6} {:>6}".format("pair", "resampler", "max", "mean"))
     for in_rate, out_rate in ((24000, 16000), (16000, 24000), (48000, 24000), (8000, 24000)):
-        for quality in ("HQ", "MQ", "LQ"):
-            r = StreamingResampler(in_rate, out_rate, quality)
-            x = frame(in_rate)
-            first = len(r.process(x))
-            owed = [r.pending]
-            for _ in range(199):
-                r.process(x)
-                owed.append(r.pending)
-            tail = len(r.flush())
-            ms = 1000 / out_rate
-            pair = f"{in_rate}->{out_rate}"
-            print(
-                f"  {pair:<14} {quality:<7} {first:>24} {max(owed) * ms:6.1f}"
-                f" {np.mean(owed[1:]) * ms:6.1f} {tail * ms:6.1f}"
-            )
+        pair = f"{in_rate}->{out_rate}"
+        candidates: list[tuple[str, Any]] = [
+            ("StreamingResampler", StreamingResampler(in_rate, out_rate))
+        ]
+        candidates += [(f"soxr {q} stream", SoxrStream(in_rate, out_rate, q)) for q in ("HQ", "LQ")]
+        for name, r in candidates:
+            most, mean = hold_back(r, in_rate, out_rate)
+            print(f"  {pair:<14} {name:<22} {most:6.1f} {mean:6.1f}")
 
 
 if __name__ == "__main__":

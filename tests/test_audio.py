@@ -340,30 +340,56 @@ def test_sine_keeps_its_frequency(in_rate: int, out_rate: int) -> None:
         assert abs(np.abs(y[out_rate // 4 : -out_rate // 4]).max() - 0.5 * 32767) < 200
 
 
+def whole(in_rate: int, out_rate: int, x: np.ndarray) -> np.ndarray:
+    """``x`` through a streaming resampler in one piece."""
+    r = StreamingResampler(in_rate, out_rate)
+    return np.concatenate([r.process(x), r.flush()])
+
+
+def snr_db(y: np.ndarray, reference: np.ndarray) -> float:
+    ref = reference.astype(np.float64)
+    return float(10 * np.log10(np.sum(ref**2) / np.sum((y.astype(np.float64) - ref) ** 2)))
+
+
 @pytest.mark.parametrize(("in_rate", "out_rate"), RATE_PAIRS)
-def test_20ms_chunks_match_one_shot(in_rate: int, out_rate: int) -> None:
-    """No clicks at chunk boundaries: chunked output equals the one-shot output."""
+def test_20ms_chunks_match_the_whole_signal(in_rate: int, out_rate: int) -> None:
+    """No clicks at chunk boundaries: chunked output equals the signal resampled in one piece,
+    and agrees with soxr's one-shot `resample` on audio inside both rates' band."""
     x = sine(440, in_rate, 0.5) // 2 + noise(in_rate, 0.5) // 4
-    one_shot = resample(x, in_rate, out_rate)
     chunked = stream(StreamingResampler(in_rate, out_rate), x, [in_rate // 50])
-    assert len(chunked) == len(one_shot)
-    assert np.abs(chunked.astype(np.int32) - one_shot).max() <= 1
+    assert len(chunked) == len(resample(x, in_rate, out_rate))
+    assert np.array_equal(chunked, whole(in_rate, out_rate, x))
+    # away from the signal's two ends, where the filters' edge handling differs
+    inner = slice(out_rate // 50, -out_rate // 50)
+    voice = sine(440, in_rate, 0.5) // 2 + sine(2500, in_rate, 0.5) // 4  # under 4 kHz (8 kHz)
+    chunked = stream(StreamingResampler(in_rate, out_rate), voice, [in_rate // 50])
+    assert snr_db(chunked[inner], resample(voice, in_rate, out_rate)[inner]) > 60
     # the chunked sine has no jump larger than the one-shot sine's own largest step
     s = stream(StreamingResampler(in_rate, out_rate), sine(440, in_rate, 0.5), [in_rate // 50])
-    steps = np.abs(np.diff(s.astype(np.int32)))
-    ref = np.abs(np.diff(resample(sine(440, in_rate, 0.5), in_rate, out_rate).astype(np.int32)))
-    assert steps.max() <= ref.max() + 1
+    steps = np.abs(np.diff(s[inner].astype(np.int32)))
+    one_shot = resample(sine(440, in_rate, 0.5), in_rate, out_rate)
+    assert steps.max() <= np.abs(np.diff(one_shot[inner].astype(np.int32))).max() + 1
 
 
 @pytest.mark.parametrize(("in_rate", "out_rate"), RATE_PAIRS[:4])
 @given(sizes=st.lists(st.integers(0, 2500), min_size=1, max_size=12).filter(any))
 @settings(max_examples=25, deadline=None)
-def test_random_chunking_matches_one_shot(in_rate: int, out_rate: int, sizes: list[int]) -> None:
+def test_random_chunking_changes_nothing(in_rate: int, out_rate: int, sizes: list[int]) -> None:
     x = noise(in_rate, 0.3, seed=in_rate + out_rate)
-    one_shot = resample(x, in_rate, out_rate)
     chunked = stream(StreamingResampler(in_rate, out_rate), x, sizes)
-    assert len(chunked) == len(one_shot)
-    assert np.abs(chunked.astype(np.int32) - one_shot).max() <= 1
+    assert np.array_equal(chunked, whole(in_rate, out_rate, x))
+
+
+@pytest.mark.parametrize(("in_rate", "out_rate"), RATE_PAIRS)
+def test_live_audio_is_held_back_about_a_millisecond(in_rate: int, out_rate: int) -> None:
+    """What a live call hears late at each change of rate (soxr's stream: 21 ms on average):
+    half the filter, 16 samples at the lower rate."""
+    r = StreamingResampler(in_rate, out_rate)
+    owed = []
+    for k in range(100):
+        r.process(noise(in_rate, 0.02, seed=k))
+        owed.append(r.pending / out_rate)
+    assert max(owed) <= 16 / min(in_rate, out_rate), max(owed)
 
 
 @pytest.mark.parametrize(("in_rate", "out_rate"), RATE_PAIRS)
@@ -433,28 +459,25 @@ def test_resampling_arguments_are_checked() -> None:
 @pytest.mark.parametrize(
     ("fmt", "rate"), [(PCM24K, 16000), (PCMU, 16000), (PCMA, 24000), (PCM24K, 24000)]
 )
-def test_wire_decoder_chunked_equals_one_shot(fmt: AudioFormat, rate: int) -> None:
+def test_wire_decoder_chunked_equals_the_whole_signal(fmt: AudioFormat, rate: int) -> None:
     x = sine(300, fmt.rate, 0.4) // 2 + noise(fmt.rate, 0.4) // 8
     wire = encode(x, fmt)
-    expected = resample(decode(wire, fmt), fmt.rate, rate)
+    expected = whole(fmt.rate, rate, decode(wire, fmt))
     dec = WireDecoder(fmt.to_ga(), rate)
     step = fmt.bytes_for_ms(20)
     got = [dec.process(wire[i : i + step]) for i in range(0, len(wire), step)]
     got.append(dec.flush())
-    assert np.abs(np.concatenate(got).astype(np.int32) - expected).max() <= 1
+    assert np.array_equal(np.concatenate(got), expected)
 
 
 @pytest.mark.parametrize(("rate", "fmt"), [(16000, PCM24K), (24000, PCMU), (48000, PCMA)])
-def test_wire_encoder_chunked_equals_one_shot(rate: int, fmt: AudioFormat) -> None:
+def test_wire_encoder_chunked_equals_the_whole_signal(rate: int, fmt: AudioFormat) -> None:
     x = sine(500, rate, 0.4)
-    expected = encode(resample(x, rate, fmt.rate), fmt)
+    expected = encode(whole(rate, fmt.rate, x), fmt)
     enc = WireEncoder(rate, fmt.to_beta())
     got = b"".join(enc.process(x[i : i + rate // 50]) for i in range(0, len(x), rate // 50))
     got += enc.flush()
-    assert len(got) == len(expected)
-    ref, out = decode(expected, fmt).astype(np.int32), decode(got, fmt).astype(np.int32)
-    # a 1-LSB difference before G.711 can move a sample across one decision boundary
-    assert np.mean(ref != out) < 0.01
+    assert got == expected and len(got) == len(encode(resample(x, rate, fmt.rate), fmt))
     assert peak_hz(decode(got, fmt), fmt.rate) == pytest.approx(500, abs=2)
 
 

@@ -1,8 +1,8 @@
 """Audio for the Realtime protocol: wire formats, base64, G.711, resampling, WAV.
 
-Self-contained (numpy and soxr only) so that the sans-I/O session core can import it without
-pulling in anything else of ours. Samples are always 1-D ``int16`` arrays here; wire audio is
-always ``bytes``.
+Self-contained (numpy and soxr; PyAV for live resampling, loaded when first needed) so that
+the sans-I/O session core can import it without pulling in anything else of ours. Samples
+are always 1-D ``int16`` arrays here; wire audio is always ``bytes``.
 """
 
 from __future__ import annotations
@@ -347,9 +347,9 @@ def _require_mono_int16(samples: object, what: str) -> Int16Array:
 
 
 # --------------------------------------------------------------------------- resampling
-# soxr takes int16 directly, but libsoxr dithers int16 output, so streamed and one-shot results
-# then differ by up to 2 LSB. Resampling in float32 and rounding ourselves is bit-identical for
-# any chunking, and lets us clip the filter's overshoot explicitly.
+# Whole signals: soxr. It takes int16 directly but dithers int16 output (results would move by
+# up to 2 LSB from run to run); resampling in float32 and rounding ourselves is deterministic
+# and lets us clip the filter's overshoot explicitly.
 
 
 def _int16_to_float(x: Int16Array) -> npt.NDArray[np.float32]:
@@ -383,30 +383,28 @@ def resample(
 
 
 class StreamingResampler:
-    """Chunked resampling with state kept across chunks, so there are no clicks at boundaries.
+    """Chunked resampling of live audio, state kept across chunks (no clicks at boundaries).
 
-    The output is time-aligned with the input (sample ``k`` out is at time ``k / out_rate``)
-    but it is released late and in bursts: soxr works in blocks, so some chunks give nothing.
-    ``pending`` says how many output samples are owed. Call ``flush()`` at the end of a
-    continuous signal (end of a turn or response) to get the tail; then the resampler starts
-    afresh.
+    libswresample (FFmpeg's, through PyAV, loaded on first use) holds back only half its
+    filter, about 1 ms. soxr's stream, which `resample` uses for whole signals, releases audio
+    in blocks, 21 ms late on average and 38 ms at most, and a live call hears that at every
+    change of rate (a WebRTC echo has two; bench/bench_audio.py measures both). The output is
+    time-aligned with the input (sample ``k`` out is at time ``k / out_rate``), the same for
+    any chunking, and agrees with `resample` to ~85 dB in band. ``pending`` says how many
+    output samples are owed. Call ``flush()`` at the end of a continuous signal (end of a turn
+    or response) to get them; then the resampler starts afresh.
     """
 
-    def __init__(self, in_rate: int, out_rate: int, quality: Quality = "HQ") -> None:
+    def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate = _check_rate(in_rate, "in_rate")
         self.out_rate = _check_rate(out_rate, "out_rate")
-        self.quality: Quality = quality
-        self._stream: soxr.ResampleStream | None = None
-        if in_rate != out_rate:
-            self._stream = soxr.ResampleStream(
-                in_rate, out_rate, 1, dtype="float32", quality=quality
-            )
+        self._swr: Any = None  # av.AudioResampler, made at the first chunk
         self._in = 0
         self._out = 0
 
     @property
     def is_identity(self) -> bool:
-        return self._stream is None
+        return self.in_rate == self.out_rate
 
     @property
     def pending(self) -> float:
@@ -414,29 +412,50 @@ class StreamingResampler:
         return self._in * self.out_rate / self.in_rate - self._out
 
     def process(self, chunk: Int16Array) -> Int16Array:
-        """Resample the next chunk; may return fewer samples (or none) until flushed."""
+        """Resample the next chunk; the last ~1 ms of it comes with the next one or flush()."""
         x = _require_mono_int16(chunk, "chunk")
-        if self._stream is None:
+        if self.is_identity:
             return x
+        if len(x) == 0:
+            return _EMPTY.copy()
+        av = _pyav()
+        if self._swr is None:
+            self._swr = av.AudioResampler(format="s16", layout="mono", rate=self.out_rate)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(x).reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = self.in_rate
         self._in += len(x)
-        y = _float_to_int16(self._stream.resample_chunk(_int16_to_float(x)))
+        y = _samples_of(self._swr.resample(frame))
         self._out += len(y)
         return y
 
     def flush(self) -> Int16Array:
         """End the signal: return the held-back tail and reset for the next signal."""
-        if self._stream is None:
-            return _EMPTY.copy()
-        y = _float_to_int16(self._stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+        y = _EMPTY.copy() if self._swr is None else _samples_of(self._swr.resample(None))
         self.reset()
         return y
 
     def reset(self) -> None:
         """Drop any held-back samples (e.g. on barge-in or ``input_audio_buffer.clear``)."""
-        if self._stream is not None:
-            self._stream.clear()
+        self._swr = None
         self._in = 0
         self._out = 0
+
+
+def _pyav() -> Any:
+    """PyAV, imported when a stream first changes rate: a server that never resamples (or
+    has not yet) does not carry it (~16 MiB)."""
+    import av
+
+    return av
+
+
+def _samples_of(frames: list[Any]) -> Int16Array:
+    if not frames:
+        return _EMPTY.copy()
+    parts = [frame.to_ndarray().reshape(-1) for frame in frames]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 class WireDecoder:
@@ -445,10 +464,10 @@ class WireDecoder:
     For the input side: each ``input_audio_buffer.append`` into the back-end's rate.
     """
 
-    def __init__(self, fmt: FormatLike, rate: int, quality: Quality = "HQ") -> None:
+    def __init__(self, fmt: FormatLike, rate: int) -> None:
         self.fmt = AudioFormat.parse(fmt)
         self.rate = _check_rate(rate, "rate")
-        self.resampler = StreamingResampler(self.fmt.rate, rate, quality)
+        self.resampler = StreamingResampler(self.fmt.rate, rate)
 
     def process(self, data: bytes | bytearray | memoryview) -> Int16Array:
         return self.resampler.process(decode(data, self.fmt))
@@ -466,10 +485,10 @@ class WireEncoder:
     For the output side: each back-end frame into the session's output format.
     """
 
-    def __init__(self, rate: int, fmt: FormatLike, quality: Quality = "HQ") -> None:
+    def __init__(self, rate: int, fmt: FormatLike) -> None:
         self.rate = _check_rate(rate, "rate")
         self.fmt = AudioFormat.parse(fmt)
-        self.resampler = StreamingResampler(rate, self.fmt.rate, quality)
+        self.resampler = StreamingResampler(rate, self.fmt.rate)
 
     def process(self, samples: Int16Array) -> bytes:
         return encode(self.resampler.process(samples), self.fmt)
