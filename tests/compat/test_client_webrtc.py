@@ -157,7 +157,8 @@ def test_audio_turn_through_the_outgoing_track(server: Running) -> None:
             print(f"echo: heard {seconds:.2f} s, speech {lag / RATE:.2f} s in, corr {corr:.3f}")
             assert corr > 0.8, corr
             assert 2.0 < seconds < 3.5
-            assert 0.5 < lag / RATE < seconds - 1.3
+            # after the turn's padding and the track's silence before the reply reached it
+            assert 0.2 < lag / RATE < seconds - 1.3
             assert committed.item_id != item_id
 
     run(main)
