@@ -8,6 +8,7 @@ are always 1-D ``int16`` arrays here; wire audio is always ``bytes``.
 from __future__ import annotations
 
 import binascii
+import functools
 import io
 import os
 import wave
@@ -443,6 +444,7 @@ class StreamingResampler:
         self._out = 0
 
 
+@functools.cache
 def _pyav() -> Any:
     """PyAV, imported when a stream first changes rate: a server that never resamples (or
     has not yet) does not carry it (~16 MiB)."""

@@ -16,15 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import need
+from memory_session import drive
 from test_llm import Call, ChatServer, start_chat_server, stop_chat_server, wait_for
 from test_speech import pitch_hz
 
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.agent import GREETING, OfflineAgent, template_reply, tool_reply
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.session import Session
 from realtime_sdk.server.channel import MemoryChannel
-from realtime_sdk.server.driver import SessionDriver
 from realtime_sdk.vad import SileroSpeechModel
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
@@ -118,17 +116,7 @@ Script = Callable[[Client], Awaitable[None]]
 
 def run(script: Script, agent: Callable[[], OfflineAgent] = OfflineAgent) -> None:
     async def main() -> None:
-        client_end, server_end = MemoryChannel.pair()
-        session = Session(ids=Ids.counting(), speech_model=SileroSpeechModel())
-        driver = SessionDriver(server_end, session, agent())
-        task = asyncio.create_task(driver.run())
-        client = Client(client_end)
-        await client.until("session.created")
-        try:
-            await script(client)
-        finally:
-            await client_end.close()
-            await asyncio.wait_for(task, 10)
+        await drive(agent(), script, Client, speech_model=SileroSpeechModel())
 
     asyncio.run(asyncio.wait_for(main(), 120))
 

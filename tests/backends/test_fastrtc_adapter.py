@@ -22,15 +22,13 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import need
+from memory_session import drive
 
 from realtime_sdk.audio import PCMU, encode, read_wav, resample
 from realtime_sdk.backends.fastrtc import FastRTCBackend
 from realtime_sdk.backends.messages import RealtimeMessage
 from realtime_sdk.backends.reply import ReplyFunctionResponder
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.session import Session
 from realtime_sdk.server.channel import MemoryChannel
-from realtime_sdk.server.driver import SessionDriver
 
 try:
     import fastrtc
@@ -122,16 +120,7 @@ def serve(
     threads = set(threading.enumerate())
 
     async def one() -> None:
-        client_end, server_end = MemoryChannel.pair(channel_size)
-        driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend())
-        task = asyncio.create_task(driver.run())
-        client = Client(client_end)
-        await client.until("session.created")
-        try:
-            await script(client)
-        finally:
-            await client_end.close()
-            await asyncio.wait_for(task, 10)
+        await drive(backend(), script, Client, channel_size=channel_size, **session)
 
     async def main() -> None:
         await asyncio.gather(*(one() for _ in range(sessions)))

@@ -14,7 +14,7 @@ import pytest
 from conftest import need
 from pydantic import TypeAdapter
 
-from realtime_sdk._generated._runtime import UnknownServerEvent, to_json
+from realtime_sdk._generated._runtime import UnknownServerEvent
 from realtime_sdk._generated.beta import parse_server_event as parse_beta_server_event
 from realtime_sdk.protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
 from realtime_sdk.protocol.ids import Ids
@@ -56,7 +56,7 @@ class BetaHarness:
             if not isinstance(out, Send):
                 self.work.append(out)
                 continue
-            beta = self.edge.server_to_beta(to_json(out.event))
+            beta = self.edge.server_to_beta(out.text())
             if beta is not None:
                 event = json.loads(beta)
                 check_beta(event)
@@ -181,7 +181,7 @@ def test_a_beta_field_on_a_ga_session_is_an_unknown_parameter() -> None:
     session.receive(json.dumps(update))
     [out] = session.take()
     assert isinstance(out, Send)
-    error = json.loads(to_json(out.event))["error"]
+    error = json.loads(out.text())["error"]
     assert (error["code"], error["param"]) == ("unknown_parameter", "session.modalities")
 
 

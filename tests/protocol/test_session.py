@@ -14,7 +14,6 @@ import pytest
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import TypeAdapter
 
-from realtime_sdk._generated._runtime import to_json
 from realtime_sdk.protocol.ids import Ids
 from realtime_sdk.protocol.outputs import CancelResponse, Send, StartResponse
 from realtime_sdk.protocol.session import Capabilities, Session
@@ -36,7 +35,7 @@ class Harness:
         new: list[dict[str, Any]] = []
         for out in self.session.take():
             if isinstance(out, Send):
-                text = to_json(out.event)
+                text = out.text()
                 OPENAI_EVENTS.validate_json(text)
                 new.append(json.loads(text))
             else:

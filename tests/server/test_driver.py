@@ -8,14 +8,13 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import memory_session
 import numpy as np
 
 from realtime_sdk.backends.base import ResponsePiece, ResponseRequest, TextDelta
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.session import Capabilities, Session
+from realtime_sdk.protocol.session import Capabilities
 from realtime_sdk.server.channel import MemoryChannel
-from realtime_sdk.server.driver import SessionDriver
 
 
 class Client:
@@ -46,16 +45,9 @@ async def drive(
     **session: Any,
 ) -> None:
     """One session over a MemoryChannel holding `channel_size` frames each way."""
-    client_end, server_end = MemoryChannel.pair(channel_size)
-    driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend)
-    task = asyncio.create_task(driver.run())
-    client = Client(client_end)
-    await client.until("session.created")
-    try:
-        await script(client)
-    finally:
-        await client_end.close()
-        await asyncio.wait_for(task, 5)
+    await memory_session.drive(
+        backend, script, Client, channel_size=channel_size, stop_timeout=5, **session
+    )
 
 
 def run(backend: Any, script: Callable[[Client], Awaitable[None]], **session: Any) -> None:
