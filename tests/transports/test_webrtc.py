@@ -108,11 +108,14 @@ def test_audio_turn_over_rtp_with_server_vad(codec: str) -> None:
             heard = c.client.audio_between(t0 - 0.2, t1 + 0.5)
             speech = voice[int(0.5 * RATE) : int(1.5 * RATE)]  # "hello world" itself
             lag, corr = best_lag(heard, speech)
-            print(f"reply {t1 - t0:.3f} s for {end_ms} ms; correlation {corr:.3f}")
+            level = rms(heard[lag : lag + len(speech)]) / rms(speech)
+            print(f"reply {t1 - t0:.3f} s for {end_ms} ms; correlation {corr:.3f}, level {level:.2f}")
             assert corr > (0.8 if codec == "audio/opus" else 0.6), corr
             assert c.client.rates == {48000 if codec == "audio/opus" else 8000}
-            level = rms(heard[lag : lag + len(speech)]) / rms(speech)
-            assert 0.5 < level < 2.0, level
+            # the echo comes back at the level it arrived at: aiortc's mono peer loses 3 dB on
+            # its way in (its Opus encoder's upmix), our stereo track nothing on the way out
+            expected = 0.71 if codec == "audio/opus" else 1.0
+            assert abs(level - expected) < 0.1, level
 
     run(main)
 

@@ -181,7 +181,9 @@ class PacedTrack(MediaStreamTrack):
                 self.resyncs += 1
                 log.warning("audio clock restarted, %.0f ms behind", -delay * 1000)
         samples = self.buffer.take(self.frame_samples)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        # Both channels: aiortc's Opus encoder takes stereo, and its upmix of mono costs 3 dB.
+        both = np.repeat(samples, 2).reshape(1, -1)
+        frame = AudioFrame.from_ndarray(both, format="s16", layout="stereo")
         frame.sample_rate = self.buffer.rate
         frame.pts = self.sent
         frame.time_base = fractions.Fraction(1, self.buffer.rate)
