@@ -109,7 +109,7 @@ def test_audio_turn_over_rtp_with_server_vad(codec: str) -> None:
             speech = voice[int(0.5 * RATE) : int(1.5 * RATE)]  # "hello world" itself
             lag, corr = best_lag(heard, speech)
             level = rms(heard[lag : lag + len(speech)]) / rms(speech)
-            print(f"reply {t1 - t0:.3f} s for {end_ms} ms; correlation {corr:.3f}, level {level:.2f}")
+            print(f"reply {t1 - t0:.3f} s for {end_ms} ms; corr {corr:.3f}, level {level:.2f}")
             assert corr > (0.8 if codec == "audio/opus" else 0.6), corr
             assert c.client.rates == {48000 if codec == "audio/opus" else 8000}
             # the echo comes back at the level it arrived at: aiortc's mono peer loses 3 dB on
