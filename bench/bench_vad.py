@@ -1,9 +1,11 @@
 """What turn detection costs per session: run ``.venv/bin/python bench/bench_vad.py``.
 
-Prints, for 20 ms of 24 kHz input (what a Realtime client streams), the cost of streaming it
-through soxr to 16 kHz and ServerVad over pysilero's Silero, beside a numpy baseline measured in the
-same run (so figures from different machines can be compared); the cost of one Silero frame with
-and without our single-threading of ggml; and what one model instance costs to build and to keep.
+Prints, for 20 ms appends of 24 kHz input (what a Realtime client streams), the cost of the
+session's VAD path: the wire bytes decoded to 16 kHz, plainly and skipping the resampler over
+quiet chunks, then ServerVad over pysilero's Silero, on speech and on digital silence, beside a
+numpy baseline measured in the same run (so figures from different machines can be compared);
+the cost of one Silero frame with sound, with and without our single-threading of ggml; and what
+one model instance costs to build and to keep.
 Bounded to a few seconds.
 """
 
@@ -22,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import soxr  # type: ignore[import-untyped]
 
+from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
 from realtime_sdk.protocol.turn_detection import ServerVad, VadConfig
 from realtime_sdk.vad import LocalPauseDetectionModel, SileroSpeechModel, single_thread_ggml
 
@@ -70,24 +73,26 @@ def rss_kb() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def pipeline_us_per_chunk(audio: npt.NDArray[np.int16]) -> tuple[float, float, int]:
-    """Mean cost of one 20 ms chunk through resample + ServerVad; also resample alone; events."""
-    chunks = [audio[i : i + CHUNK] for i in range(0, len(audio) - CHUNK + 1, CHUNK)]
-
-    def run(with_vad: bool) -> tuple[float, int]:
-        stream = soxr.ResampleStream(INPUT_RATE, 16000, 1, dtype="int16", quality="HQ")
+def pipeline_us_per_chunk(
+    audio: npt.NDArray[np.int16], decoder: type[WireDecoder | QuietSkippingDecoder], vad: bool
+) -> tuple[float, int]:
+    """Mean cost of one 20 ms append's audio on the session's VAD path: wire bytes decoded to
+    16 kHz (by `decoder`), then, with `vad`, through ServerVad; also the events it made."""
+    wire = encode(audio, PCM24K)
+    step = PCM24K.bytes_for_ms(20)
+    chunks = [wire[i : i + step] for i in range(0, len(wire) - step + 1, step)]
+    rounds = []
+    for _ in range(3):
+        to_16k = decoder(PCM24K, 16000)
         detector = ServerVad(SileroSpeechModel(), VadConfig())
         events = 0
         start = time.perf_counter()
         for chunk in chunks:
-            at_16k = stream.resample_chunk(chunk)
-            if with_vad:
+            at_16k = to_16k.process(chunk)
+            if vad:
                 events += len(detector.feed(at_16k))
-        return (time.perf_counter() - start) / len(chunks) * 1e6, events
-
-    resample_only, _ = run(False)
-    full, events = run(True)
-    return full, resample_only, events
+        rounds.append((time.perf_counter() - start) / len(chunks) * 1e6)
+    return float(np.median(rounds)), events
 
 
 def main() -> None:
@@ -98,9 +103,17 @@ def main() -> None:
     chunk = audio[:CHUNK]
 
     baseline = per_call_us(lambda: float(np.sqrt(np.mean(chunk.astype(np.float32) ** 2))))
-    full, resample_only, events = pipeline_us_per_chunk(audio)
+    silence = np.zeros_like(audio)
+    paths = {
+        (kind, source, vad): pipeline_us_per_chunk(signal, kind, vad)
+        for kind in (WireDecoder, QuietSkippingDecoder)
+        for source, signal in (("speech", audio), ("silence", silence))
+        for vad in (False, True)
+    }
     model = SileroSpeechModel()
-    frame = audio[:512].copy()
+    frames = audio[: len(audio) // 512 * 512].reshape(-1, 512).astype(np.float64)
+    loud = int(np.argmax((frames**2).mean(axis=1)))
+    frame = audio[loud * 512 : (loud + 1) * 512].copy()  # one with sound: silence skips Silero
     silero_frame = per_call_us(lambda: model.probability(frame))
     unpinned = float(
         subprocess.run(
@@ -123,9 +136,15 @@ def main() -> None:
 
     print(f"cores {os.cpu_count()}, ggml single-threaded: {pinned}")
     print(f"numpy baseline (RMS of 20 ms int16):       {baseline:8.1f} us")
-    print(f"20 ms of 24 kHz -> soxr 16 kHz:            {resample_only:8.1f} us")
-    print(f"20 ms of 24 kHz -> soxr -> ServerVad:      {full:8.1f} us  ({events} events)")
-    print(f"  = {full / baseline:.0f}x baseline, {full / 20000:.2%} of a core per session")
+    for kind in (WireDecoder, QuietSkippingDecoder):
+        for source in ("speech", "silence"):
+            decode_only, _ = paths[(kind, source, False)]
+            full, events = paths[(kind, source, True)]
+            print(
+                f"20 ms of 24 kHz {source:<7} -> {kind.__name__:<20} {decode_only:6.1f} us,"
+                f" + ServerVad {full:6.1f} us ({events} events),"
+                f" {full / baseline:4.1f}x baseline, {full / 20000:.2%} of a core per session"
+            )
     print(f"one Silero frame (32 ms), single-threaded: {silero_frame:8.1f} us")
     print(f"one Silero frame, pysilero as shipped:     {unpinned:8.1f} us")
     print(f"LocalPauseDetectionModel.vad, 0.6 s @48k:  {pause_call:8.1f} us")

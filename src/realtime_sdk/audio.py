@@ -481,6 +481,52 @@ class WireDecoder:
         self.resampler.reset()
 
 
+QUIET_RMS: Final = 32.0
+"""About -60 dBFS: audio this quiet is not speech (digital silence, a muted microphone)."""
+
+
+class QuietSkippingDecoder:
+    """Wire bytes -> int16 at ``rate`` for a model that scores quiet audio as nothing (server VAD).
+
+    A chunk quieter than `quiet_rms` does not go through the resampler: it comes out as zeros,
+    as many as the resampler would have given (its held-back tail first), and the resampler
+    starts afresh at the next chunk with sound. The output keeps its length and timing, and a
+    session listening to silence pays a decode and a sum per chunk instead of a libswresample
+    call (bench/bench_vad.py measures both).
+    """
+
+    def __init__(self, fmt: FormatLike, rate: int, quiet_rms: float = QUIET_RMS) -> None:
+        self.inner = WireDecoder(fmt, rate)
+        self.fmt = self.inner.fmt
+        self.rate = self.inner.rate
+        self._quiet_square = quiet_rms * quiet_rms
+        self._in = 0  # input samples since the start (or the last reset)
+        self._out = 0  # output samples given since then
+        self.skipped = 0  # chunks that did not go through the resampler
+
+    def process(self, data: bytes | bytearray | memoryview) -> Int16Array:
+        x = decode(data, self.fmt)
+        self._in += len(x)
+        resampler = self.inner.resampler
+        if resampler.is_identity or len(x) == 0:
+            y = resampler.process(x)
+        else:
+            f = x.astype(np.float32)
+            if float(f.dot(f)) <= self._quiet_square * len(x):
+                self.skipped += 1
+                tail = resampler.flush()
+                owed = self._in * self.rate // self.fmt.rate - self._out
+                y = np.concatenate((tail, np.zeros(max(0, owed - len(tail)), dtype=np.int16)))
+            else:
+                y = resampler.process(x)
+        self._out += len(y)
+        return y
+
+    def reset(self) -> None:
+        self.inner.reset()
+        self._in = self._out = 0
+
+
 class WireEncoder:
     """int16 samples at ``rate`` -> wire bytes of one format, resampler state kept across calls.
 

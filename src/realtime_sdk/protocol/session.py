@@ -19,7 +19,7 @@ from .._generated._runtime import EventValidationError, UnknownServerEvent
 from .._generated.ga import ServerBase, parse_client_event, parse_server_event
 from .._generated.ga import client_events as c
 from .._generated.ga import server_stub as ev
-from ..audio import WireDecoder, b64decode_audio
+from ..audio import QuietSkippingDecoder, b64decode_audio
 from .config import (
     ConfigError,
     apply_update,
@@ -130,12 +130,12 @@ class Session(ServerBase):
         self._started = False
         self._speech_model = speech_model
         self._vad: ServerVad | None = None
-        self._to_vad: WireDecoder | None = None
+        self._to_vad: QuietSkippingDecoder | None = None
         self._speech_item: str | None = None
         if speech_model is not None:
             detection = VadConfig.from_turn_detection(self._turn_detection())
             self._vad = ServerVad(speech_model, detection)
-            self._to_vad = WireDecoder(self.in_format, speech_model.sample_rate)
+            self._to_vad = QuietSkippingDecoder(self.in_format, speech_model.sample_rate)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -223,7 +223,7 @@ class Session(ServerBase):
         if self._vad is not None and self._speech_model is not None:
             self._vad.configure(detection)
             if format_changed:
-                self._to_vad = WireDecoder(self.in_format, self._speech_model.sample_rate)
+                self._to_vad = QuietSkippingDecoder(self.in_format, self._speech_model.sample_rate)
         self.emit(ev.session_updated(session=self.config))
 
     # -- input audio buffer ---------------------------------------------------
