@@ -427,13 +427,13 @@ class StreamingResampler:
         )
         frame.sample_rate = self.in_rate
         self._in += len(x)
-        y = _samples_of(self._swr.resample(frame))
+        y = samples_of_frames(self._swr.resample(frame))
         self._out += len(y)
         return y
 
     def flush(self) -> Int16Array:
         """End the signal: return the held-back tail and reset for the next signal."""
-        y = _EMPTY.copy() if self._swr is None else _samples_of(self._swr.resample(None))
+        y = _EMPTY.copy() if self._swr is None else samples_of_frames(self._swr.resample(None))
         self.reset()
         return y
 
@@ -453,7 +453,8 @@ def _pyav() -> Any:
     return av
 
 
-def _samples_of(frames: list[Any]) -> Int16Array:
+def samples_of_frames(frames: list[Any]) -> Int16Array:
+    """The samples of PyAV's mono s16 frames (a resampler's output), end to end."""
     if not frames:
         return _EMPTY.copy()
     parts = [frame.to_ndarray().reshape(-1) for frame in frames]

@@ -112,6 +112,7 @@ def test_audio_turn_over_rtp_with_server_vad(codec: str) -> None:
             print(f"reply {t1 - t0:.3f} s for {end_ms} ms; corr {corr:.3f}, level {level:.2f}")
             assert corr > (0.8 if codec == "audio/opus" else 0.6), corr
             assert c.client.rates == {48000 if codec == "audio/opus" else 8000}
+            assert c.server.hearing_rate == 24000  # the session's rate: converted once
             # the echo comes back at the level it arrived at: aiortc's mono peer loses 3 dB on
             # its way in (its Opus encoder's upmix), our stereo track nothing on the way out
             expected = 0.71 if codec == "audio/opus" else 1.0

@@ -69,6 +69,9 @@ class BetaAudioChannel(BetaChannel):
     def clear_audio(self) -> Played | None:
         return self.audio.clear_audio()
 
+    def hear_at(self, rate: int) -> None:
+        self.audio.hear_at(rate)
+
 
 def for_dialect(channel: Any, dialect: str) -> Any:
     """`channel` as the driver should see it: itself for GA, translated for beta."""

@@ -296,7 +296,11 @@ class SessionDriver:
         fmt = self.session.in_format
         mic = self._mic
         if mic is None or mic.rate != frame.rate or mic.fmt != fmt:
+            if mic is not None and mic.fmt == fmt:
+                self.session.append_audio(mic.flush())  # the old rate's held-back tail
             mic = self._mic = WireEncoder(frame.rate, fmt)
+            if self._player is not None and frame.rate != fmt.rate:
+                self._player.hear_at(fmt.rate)  # later frames come at the session's rate
         self.session.append_audio(mic.process(frame.samples))
 
     async def _flush(self) -> None:

@@ -92,3 +92,8 @@ class AudioTransport(Protocol):
     def clear_audio(self) -> Played | None:
         """Drop every unplayed sample; None when nothing was playing or queued."""
         ...
+
+    def hear_at(self, rate: int) -> None:
+        """Hand on the peer's audio at `rate` from now on: the session's input rate, so
+        that the decoder's output is converted once, not twice."""
+        ...

@@ -37,10 +37,10 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
+from av import AudioFrame, AudioResampler
 
 from .._generated._runtime import new_id
-from ..audio import Int16Array, to_mono_int16
+from ..audio import Int16Array, samples_of_frames, to_mono_int16
 from . import audio_level
 from .base import AudioTag, Inbound, InputFrame, Played
 from .ice import IceConfig, loopback_candidates
@@ -128,6 +128,28 @@ def input_frame(frame: AudioFrame) -> InputFrame:
     return InputFrame(mono, frame.sample_rate)
 
 
+class PeerAudio:
+    """Decoded RTP frames -> mono int16 at one rate, downmixed and resampled in one
+    libswresample call (Opus decodes to 48 kHz stereo; a session takes 24 kHz mono).
+
+    Channels are averaged, as `input_frame` does; the resampler holds back ~1 ms, as
+    `StreamingResampler` does, and is made afresh if the decoder's output changes.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._resampler: AudioResampler | None = None
+        self._source: tuple[str, str, int] | None = None
+
+    def convert(self, frame: AudioFrame) -> InputFrame:
+        source = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if self._resampler is None or source != self._source:
+            self._resampler = AudioResampler(format="s16", layout="mono", rate=self.rate)
+            self._source = source
+        frame.pts = None  # RTP timestamps jump at a loss; the audio itself is what counts
+        return InputFrame(samples_of_frames(self._resampler.resample(frame)), self.rate)
+
+
 class WebRTCTransport:
     def __init__(self, pc: RTCPeerConnection, limits: Limits | None = None) -> None:
         self.pc = pc
@@ -136,6 +158,7 @@ class WebRTCTransport:
         self.buffer = PlayoutBuffer(self._notice)
         self.track = PacedTrack(self.buffer)
         self.dropped_audio_frames = 0
+        self._hearing: PeerAudio | None = None  # None: peer audio at the decoder's rate
         self._inbox: asyncio.Queue[Inbound | None] = asyncio.Queue()  # bounded by counts
         self._pending_events = 0
         self._pending_audio = 0
@@ -284,6 +307,15 @@ class WebRTCTransport:
         self.track.pulled.set()
         return cut
 
+    def hear_at(self, rate: int) -> None:
+        if self._hearing is None or self._hearing.rate != rate:
+            self._hearing = PeerAudio(rate)
+
+    @property
+    def hearing_rate(self) -> int | None:
+        """The rate peer audio is handed on at (`hear_at`); None: as the decoder gives it."""
+        return None if self._hearing is None else self._hearing.rate
+
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if self._closed:
             return
@@ -372,7 +404,9 @@ class WebRTCTransport:
                         log.warning("session behind: dropped %d frames", self.dropped_audio_frames)
                     continue
                 self._pending_audio += 1
-                self._inbox.put_nowait(input_frame(frame))
+                hearing = self._hearing
+                heard = input_frame(frame) if hearing is None else hearing.convert(frame)
+                self._inbox.put_nowait(heard)
 
     async def _watchdog(self) -> None:
         try:
