@@ -40,7 +40,7 @@ def held(row: dict[str, Any]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="5,10,20")
+    parser.add_argument("--levels", default="5,10,15,20")
     parser.add_argument("--seconds", type=float, default=10.0)
     # 15 peers in one process measured that process's lag (drift 120 ms over 10 s at 10
     # peers, against 26 ms with 5 per process): aiortc peers cost about as much as the server

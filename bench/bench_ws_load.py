@@ -4,7 +4,7 @@ Not a test. Starts `realtime-sdk serve` (echo, server VAD on) in its own process
 127.0.0.1 and drives it from this process:
 
 1. connect -> `session.created`, 20 sequential connections on an idle server;
-2. a sweep of N concurrent sessions (default 10, 25, 50, 100, 200; ~10 s each, a fresh
+2. a sweep of N concurrent sessions (default 10, 25, 50, 100, 150, 200; ~10 s each, a fresh
    server per level), each streaming a recorded utterance and then silence in 20 ms
    appends paced by the audio clock, so the server's VAD ends a turn about every 2.2 s
    and echo answers it. Latency per turn: from sending the frame where the speech
@@ -259,7 +259,7 @@ async def connect_times(count: int = 20) -> tuple[list[float], list[float]]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="10,25,50,100,200")
+    parser.add_argument("--levels", default="10,25,50,100,150,200")
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()
     random.seed(1)
