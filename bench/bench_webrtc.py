@@ -74,7 +74,8 @@ def main() -> None:
             f" {row['p99_ms']:>7.1f} {row['missed_markers']:>6} {row['drift_ms']:>8.1f}"
             f" {row['heard_ratio_min']:>7.2f} {row['server_cpu_percent']:>6.0f}"
             f" {row['server_rss_mib']:>7.0f}  {'held' if row['held'] else 'over'}"
-            f"  ({row['clock_restarts']} playout clock restarts)",
+            f"  ({row['clock_restarts']} playout clock restarts,"
+            f" {row['lost_packets']} packets lost on the way back)",
             flush=True,
         )
     best = max((r["sessions"] for r in rows if r["held"]), default=0)

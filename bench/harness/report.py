@@ -240,18 +240,20 @@ def main() -> None:
             "",
             "Each peer streams a tone with a louder 100 ms marker every second; round trip ="
             " marker sent -> heard back; drift = the slope of each peer's round trips (worst"
-            " peer), in ms/s and over the window.",
+            " peer), in ms/s and over the window; packets lost = what the peers' receivers"
+            " counted missing on the way back.",
             "",
             "| sessions | p50 ms | p99 ms | missed markers | drift ms/s | drift ms |"
-            " least heard s/s | server CPU % | RSS MiB | held |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            " least heard s/s | packets lost | server CPU % | RSS MiB | held |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in rtc["levels"]:
             lines.append(
                 f"| {r['sessions']} | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} |"
                 f" {r['missed_markers']} | {_f(r.get('drift_ms_per_s'), 2)} |"
                 f" {_f(r['drift_ms'])} | {_f(r['heard_ratio_min'], 2)} |"
-                f" {_f(r['server_cpu_percent'], 0)} | {_f(r['server_rss_mib'], 0)} |"
+                f" {r.get('lost_packets', '-')} | {_f(r['server_cpu_percent'], 0)} |"
+                f" {_f(r['server_rss_mib'], 0)} |"
                 f" {'yes' if r['held'] else 'no'} |"
             )
         lines.append("")

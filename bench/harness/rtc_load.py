@@ -166,6 +166,10 @@ async def _generate(url: str, count: int, pipe: Connection) -> dict[str, Any]:
     begin, end = await loop.run_in_executor(None, pipe.recv)
     await asyncio.sleep(max(0.0, end - time.monotonic()) + 1.5)  # late markers come in too
     figures = [p.figures(begin, end) for p in peers if p.reader is not None]
+    for peer, figure in zip([p for p in peers if p.reader is not None], figures, strict=True):
+        stats = (await peer.pc.getStats()).values()
+        inbound = [s for s in stats if getattr(s, "type", "") == "inbound-rtp"]
+        figure["lost"] = sum(getattr(s, "packetsLost", 0) or 0 for s in inbound)
     await asyncio.gather(*(p.close() for p in peers))
     return {"peers": figures, "failed": failed + sum(p.reader is None for p in peers)}
 
@@ -240,6 +244,8 @@ def run_level(
         "markers": len(rtts),
         "missed_markers": missed,
         "drift_ms_per_s": max(slopes, key=abs) if slopes else float("nan"),
+        "peer_drifts_ms_per_s": slopes,
+        "lost_packets": sum(p.get("lost", 0) for p in peers),  # as the peers' receivers saw
         "drift_ms": max(slopes, key=abs) * seconds if slopes else float("nan"),
         "heard_ratio_min": min(realtime) if realtime else float("nan"),
         "server_cpu_percent": cpu,
