@@ -130,6 +130,11 @@ class Peer:
             self.reader.cancel()
             await asyncio.gather(self.reader, return_exceptions=True)
 
+    async def lost_packets(self) -> int:
+        """Packets this peer's receiver found missing (inbound RTP statistics)."""
+        stats = (await self.pc.getStats()).values()
+        return sum(getattr(s, "packetsLost", 0) or 0 for s in stats if s.type == "inbound-rtp")
+
     def figures(self, begin: float, end: float) -> dict[str, Any]:
         """Round trips of the markers sent in [begin, end), and the audio heard then."""
         onsets = []
@@ -165,11 +170,8 @@ async def _generate(url: str, count: int, pipe: Connection) -> dict[str, Any]:
     pipe.send(("ready", count - failed))
     begin, end = await loop.run_in_executor(None, pipe.recv)
     await asyncio.sleep(max(0.0, end - time.monotonic()) + 1.5)  # late markers come in too
-    figures = [p.figures(begin, end) for p in peers if p.reader is not None]
-    for peer, figure in zip([p for p in peers if p.reader is not None], figures, strict=True):
-        stats = (await peer.pc.getStats()).values()
-        inbound = [s for s in stats if getattr(s, "type", "") == "inbound-rtp"]
-        figure["lost"] = sum(getattr(s, "packetsLost", 0) or 0 for s in inbound)
+    heard = [p for p in peers if p.reader is not None]
+    figures = [p.figures(begin, end) | {"lost": await p.lost_packets()} for p in heard]
     await asyncio.gather(*(p.close() for p in peers))
     return {"peers": figures, "failed": failed + sum(p.reader is None for p in peers)}
 

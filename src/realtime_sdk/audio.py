@@ -501,7 +501,7 @@ class QuietSkippingDecoder:
         self.fmt = self.inner.fmt
         self.rate = self.inner.rate
         self._quiet_square = quiet_rms * quiet_rms
-        self._in = 0  # input samples since the start (or the last reset)
+        self._in = 0  # input samples since the start
         self._out = 0  # output samples given since then
         self.skipped = 0  # chunks that did not go through the resampler
 
@@ -522,10 +522,6 @@ class QuietSkippingDecoder:
                 y = resampler.process(x)
         self._out += len(y)
         return y
-
-    def reset(self) -> None:
-        self.inner.reset()
-        self._in = self._out = 0
 
 
 class WireEncoder:
