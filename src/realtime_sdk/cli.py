@@ -197,6 +197,14 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
         help=f"accepted key (repeatable; also ${API_KEYS_ENV}, comma-separated, which keeps"
         " keys out of the process list); none: the server is open",
     )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="browser origin allowed to call the HTTP routes, e.g. https://app.example.com"
+        " (repeatable); none: any origin, for local use",
+    )
     serve.add_argument("--model", default="gpt-realtime", help="model name when none is asked for")
     serve.add_argument("--no-turn-detection", action="store_true", help="no local VAD model")
     serve.add_argument("--ssl-certfile", help="PEM certificate: serve https:// and wss://")
@@ -259,6 +267,7 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
         api_keys=frozenset(api_keys),
         default_model=args.model,
         turn_detection=not args.no_turn_detection,
+        cors_origins=args.cors_origin or ["*"],
         ice=ice_config(args.ice_server, args.ice_username, args.ice_credential),
     )
     if serve_app is None:

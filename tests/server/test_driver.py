@@ -11,7 +11,7 @@ from typing import Any
 import memory_session
 import numpy as np
 
-from realtime_sdk.backends.base import ResponsePiece, ResponseRequest, TextDelta
+from realtime_sdk.backends.base import BackendError, ResponsePiece, ResponseRequest, TextDelta
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.protocol.session import Capabilities
 from realtime_sdk.server.channel import MemoryChannel
@@ -178,22 +178,33 @@ def test_cancel_mid_stream_stops_the_backend() -> None:
 class Broken:
     capabilities = Capabilities()
 
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
     async def respond(self, request: ResponseRequest) -> AsyncIterator[ResponsePiece]:
         yield TextDelta("about to ")
-        raise RuntimeError("model exploded")
+        raise self.error
 
 
 def test_backend_that_raises_fails_the_response_and_the_session_goes_on() -> None:
-    async def script(client: Client) -> None:
+    """A BackendError's words reach the client; any other exception's do not (they are
+    a Python traceback's, for the log), only that the back-end failed."""
+
+    async def script(client: Client, wanted: str, unwanted: str) -> None:
         await client.send({"type": "response.create"})
         events = await client.until("response.done")
         details = events[-1]["response"]["status_details"]
         assert events[-1]["response"]["status"] == "failed"
-        assert "model exploded" in details["error"]["message"]
+        assert details["error"]["type"] == "server_error"
+        assert wanted in details["error"]["message"]
+        assert unwanted not in details["error"]["message"]
         await client.send({"type": "input_audio_buffer.clear"})
         await client.until("input_audio_buffer.cleared")
 
-    run(Broken(), script)
+    bug = Broken(KeyError("secret_internal_name"))
+    run(bug, lambda c: script(c, "The back-end failed", "secret_internal_name"))
+    told = Broken(BackendError("the model server answered 503"))
+    run(told, lambda c: script(c, "the model server answered 503", "Traceback"))
 
 
 def test_client_leaving_mid_response_leaves_no_task_behind() -> None:

@@ -18,6 +18,13 @@ from ..audio import AudioFormat, Int16Array
 from ..protocol.session import Capabilities
 
 
+class BackendError(RuntimeError):
+    """A back-end failure whose message is meant for the client (the LLM answered 500,
+    the recogniser is not installed): a response it ends reports the message as it is.
+    Any other exception is a fault; the client is told the back-end failed, the log
+    has the traceback."""
+
+
 @dataclass(frozen=True)
 class ResponseRequest:
     """What to answer: the conversation (GA item dicts), the response's settings (instructions,

@@ -492,6 +492,7 @@ class FastRTCBackend:
         transcription=False,
         raw_input_audio=True,
         client_responses=False,
+        user_transcripts=True,  # RealtimeMessage user transcripts in its output
     )
 
     def __init__(

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 
+from .base import BackendError
 
-class LLMError(RuntimeError):
+
+class LLMError(BackendError):
     """The chat-completions server refused or broke off; the response ends `failed`."""
 
 

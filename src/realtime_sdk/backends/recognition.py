@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..audio import Int16Array, decode, resample
-from .base import TranscriptionRequest
+from .base import BackendError, TranscriptionRequest
 
 RATE: Final = 16000  # what the en-us model was trained on
 _FRAME: Final = RATE // 100  # 10 ms
@@ -47,7 +47,7 @@ NOISE_FLOOR_DB: Final = -30.0  # below the speech's RMS
 _CACHE_SIZE: Final = 256
 
 
-class RecognitionError(RuntimeError):
+class RecognitionError(BackendError):
     """pocketsphinx could not be loaded or failed on the audio."""
 
 

@@ -110,6 +110,7 @@ class ReplyFunctionResponder:
             function_calls=False,  # fn never sees the conversation, so not a call's output
             out_of_band=True,
             transcription=False,
+            user_transcripts=True,  # RealtimeMessage user transcripts beside its audio
         )
 
     async def respond(self, request: ResponseRequest) -> AsyncIterator[ResponsePiece]:

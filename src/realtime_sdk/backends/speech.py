@@ -44,7 +44,7 @@ from typing import Final
 import numpy as np
 
 from ..audio import Int16Array
-from .base import AudioChunk
+from .base import AudioChunk, BackendError
 
 BASE_WPM: Final = 150  # speed 1.0
 MIN_WPM: Final = 80  # espeak clamps lower rates to this
@@ -65,7 +65,7 @@ _SynthCallback = ctypes.CFUNCTYPE(
 )
 
 
-class SpeechError(RuntimeError):
+class SpeechError(BackendError):
     """espeak-ng could not be loaded or refused to speak."""
 
 

@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import pydantic_core
+
 from .._generated._runtime import new_event_id
 from .._generated.dialects import BETA_TO_GA, GA_TO_BETA, SHAPE_PATHS, SHAPES, VALUES
 
@@ -162,7 +164,9 @@ class BetaTranslator:
         """The GA text of a beta client event, or BetaRefusal. Text that is not a
         JSON object, or an unknown event type, goes on as it came: the core answers it."""
         try:
-            data = json.loads(raw)
+            # the core's own reader: the same depth limit on both dialects (json.loads
+            # would recurse ~1000 levels and raise RecursionError, not ValueError)
+            data = pydantic_core.from_json(raw)
         except ValueError:
             return raw
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):

@@ -46,6 +46,8 @@ class StoredItem:
     audio_format: AudioFormat | None = None
     # bytes of audio a part had beyond what is kept (see `add_audio`)
     unkept: dict[int, int] = field(default_factory=dict)
+    # content parts whose input transcription has been settled (completed or failed once)
+    transcribed: set[int] = field(default_factory=set)
 
     @property
     def id(self) -> str:

@@ -9,6 +9,7 @@ Every ordering rule of the protocol lives here, so each is a fast unit test.
 from __future__ import annotations
 
 import copy
+import logging
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from .._generated._runtime import EventValidationError, UnknownServerEvent
 from .._generated.ga import ServerBase, parse_client_event, parse_server_event
 from .._generated.ga import client_events as c
 from .._generated.ga import server_stub as ev
-from ..audio import QuietSkippingDecoder, b64decode_audio
+from ..audio import QuietSkippingDecoder, decode_wire_audio
 from .config import (
     ConfigError,
     apply_update,
@@ -59,7 +60,12 @@ from .turn_detection import (
     VadConfigError,
 )
 
+log = logging.getLogger("realtime_sdk.session")
+
 MIN_COMMIT_MS = 100
+# faults (exceptions of our own while handling a client event) a session survives; past
+# this the server's state is not to be trusted and the driver ends the session (1011)
+MAX_FAULTS = 8
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,28 @@ class Capabilities:
     transcription: bool = False
     raw_input_audio: bool = False  # back-end wants every appended frame (FastRTC handlers)
     client_responses: bool = True  # answers response.create (a FastRTC handler does not)
+    # may report the user's words itself in its reply (a FastRTC handler's RealtimeMessage);
+    # a turn it leaves without them gets `transcription.failed` when the reply ends
+    user_transcripts: bool = False
 
 
-def _error(code: str, message: str, param: str | None, event_id: str | None) -> BaseModel:
+def _error(
+    code: str,
+    message: str,
+    param: str | None,
+    event_id: str | None,
+    kind: str = "invalid_request_error",
+) -> BaseModel:
     return ev.error(
-        error={
-            "type": "invalid_request_error",
-            "code": code,
-            "message": message,
-            "param": param,
-            "event_id": event_id,
-        }
+        error={"type": kind, "code": code, "message": message, "param": param, "event_id": event_id}
     )
+
+
+NO_TRANSCRIBER = (
+    "This server's back-end cannot transcribe input audio, so"
+    " 'audio.input.transcription' has no effect here."
+)
+NO_TRANSCRIPT = "The back-end's reply to this audio carried no transcript of it."
 
 
 class Session(ServerBase):
@@ -132,6 +148,11 @@ class Session(ServerBase):
         self._vad: ServerVad | None = None
         self._to_vad: QuietSkippingDecoder | None = None
         self._speech_item: str | None = None
+        # committed items whose transcript the back-end's reply is to bring (user_transcripts):
+        # those no reply has begun for yet, and those of each reply under way
+        self._awaiting_transcript: list[str] = []
+        self._reply_brings: dict[str, list[str]] = {}
+        self.faults = 0  # exceptions of ours while handling client events (see MAX_FAULTS)
         if speech_model is not None:
             detection = VadConfig.from_turn_detection(self._turn_detection())
             self._vad = ServerVad(speech_model, detection)
@@ -176,23 +197,48 @@ class Session(ServerBase):
             self.emit(ev.session_created(session=self.config))
 
     def receive(self, raw: str | bytes | dict[str, Any]) -> None:
-        """One client event off the wire; a refused one is answered with `error`."""
+        """One client event off the wire; a refused one is answered with `error`.
+
+        No client event ends the session: a fault of ours while handling one (a bug) is
+        logged, counted in `faults`, and answered with a `server_error` naming the event."""
+        event: Any = None
         try:
             event = parse_client_event(raw)
+            carried = ev.TRANSPORTS.get(event.type)
+            if carried is not None and self.transport not in carried:
+                self._refuse(
+                    event,
+                    "invalid_event",
+                    f"'{event.type}' is not supported over {self.transport}"
+                    f" (only over {', '.join(carried)}).",
+                    "type",
+                )
+                return
+            self.handle(event)
         except EventValidationError as exc:
             self.emit(_error(exc.code, exc.message, exc.param, exc.event_id))
-            return
-        carried = ev.TRANSPORTS.get(event.type)
-        if carried is not None and self.transport not in carried:
-            self._refuse(
-                event,
-                "invalid_event",
-                f"'{event.type}' is not supported over {self.transport}"
-                f" (only over {', '.join(carried)}).",
-                "type",
-            )
-            return
-        self.handle(event)
+        except Exception:
+            kind = getattr(event, "type", None)
+            log.exception("session %s: fault handling %s", self.config.get("id"), kind)
+            self.fault(f"'{kind}'" if kind else "a client event", getattr(event, "event_id", None))
+
+    def fault(self, what: str, event_id: str | None = None, *, fatal: bool = False) -> None:
+        """Tell the client that the server failed at `what` (its fault, not the client's):
+        an `error` of type `server_error`, in words for people; the log has the details.
+        `fatal`, or one fault too many (`broken`): the session is about to end."""
+        self.faults += 1
+        after = (
+            "The session cannot go on and is closing."
+            if fatal or self.broken
+            else "It may not have taken effect; the session goes on."
+        )
+        message = f"The server failed while handling {what}. {after}"
+        self.emit(_error("server_error", message, None, event_id, kind="server_error"))
+
+    @property
+    def broken(self) -> bool:
+        """Too many faults to trust this session's state: the driver ends it (1011)."""
+        return self.faults > MAX_FAULTS
 
     def _refuse(self, event: Any, code: str, message: str, param: str | None) -> None:
         self.emit(_error(code, message, param, event.event_id))
@@ -229,10 +275,9 @@ class Session(ServerBase):
     # -- input audio buffer ---------------------------------------------------
     def on_input_audio_buffer_append(self, event: c.InputAudioBufferAppendEvent) -> None:
         try:
-            data = b64decode_audio(event.audio)
-            self.in_format.samples_in(len(data))
+            data = decode_wire_audio(event.audio, self.in_format)
         except ValueError as exc:
-            self._refuse(event, "invalid_value", f"Invalid 'audio': {exc}", "audio")
+            self._refuse(event, "invalid_value", f"Invalid 'audio': {exc}.", "audio")
             return
         self.append_audio(data)
 
@@ -330,10 +375,38 @@ class Session(ServerBase):
         self.emit(ev.input_audio_buffer_committed(previous_item_id=previous, item_id=item_id))
         self.emit(ev.conversation_item_added(previous_item_id=previous, item=stored.wire()))
         self.emit(ev.conversation_item_done(previous_item_id=previous, item=stored.wire()))
-        transcription = self.config["audio"]["input"].get("transcription")
-        if transcription and self.capabilities.transcription:
-            self._outputs.append(Transcribe(item_id, 0, audio, dict(transcription)))
+        self._transcribe(item_id, audio)
         return item_id
+
+    def _transcribe(self, item_id: str, audio: bytes) -> None:
+        """Every committed item of a session that asks for transcription gets exactly one
+        `.completed` or `.failed`: clients (the Realtime Console, livekit agents) wait
+        for one of the two."""
+        transcription = self.config["audio"]["input"].get("transcription")
+        if not transcription:
+            return
+        self._settle_awaited()  # the reply to the turn before is over: it said nothing
+        if self.capabilities.transcription:
+            self._outputs.append(Transcribe(item_id, 0, audio, dict(transcription)))
+        elif self.capabilities.user_transcripts and not self.transcribing_only:
+            self._awaiting_transcript.append(item_id)
+        else:
+            self.transcription_failed(item_id, 0, NO_TRANSCRIBER, code="unsupported_feature")
+
+    def _settle_awaited(self, response_id: str | None = None) -> None:
+        """Items whose reply (`response_id`'s; None: a reply that never began) is over
+        without their transcript get `.failed`."""
+        if response_id is None:
+            awaiting, self._awaiting_transcript = self._awaiting_transcript, []
+        else:
+            awaiting = self._reply_brings.pop(response_id, [])
+        for item_id in awaiting:
+            self.transcription_failed(item_id, 0, NO_TRANSCRIPT, code="no_transcript")
+
+    def _reply_begins(self, response_id: str) -> None:
+        if self._awaiting_transcript:
+            self._reply_brings[response_id] = self._awaiting_transcript
+            self._awaiting_transcript = []
 
     def on_input_audio_buffer_clear(self, event: c.InputAudioBufferClearEvent) -> None:
         self.buffer.clear()
@@ -369,8 +442,8 @@ class Session(ServerBase):
         if kind.startswith("mcp_"):
             self._unsupported_feature(event, "MCP items")
             return
-        stored = self._new_item(data)
         try:
+            stored = self._new_item(data, "item")
             previous = self.conversation.insert(stored, event.previous_item_id)
         except ItemError as exc:
             self._refuse(event, exc.code, exc.message, exc.param)
@@ -378,7 +451,9 @@ class Session(ServerBase):
         self.emit(ev.conversation_item_added(previous_item_id=previous, item=stored.wire()))
         self.emit(ev.conversation_item_done(previous_item_id=previous, item=stored.wire()))
 
-    def _new_item(self, data: dict[str, Any]) -> StoredItem:
+    def _new_item(self, data: dict[str, Any], param: str) -> StoredItem:
+        """A client's item as stored; ItemError (naming `param`...) for audio that is not
+        whole samples of the session's input format, refused now rather than in a reply."""
         data = copy.deepcopy(data)
         data.setdefault("id", self.ids.item())
         data["object"] = "realtime.item"
@@ -386,7 +461,12 @@ class Session(ServerBase):
         stored = StoredItem(data)
         for index, part in enumerate(data.get("content") or []):
             if part.get("type") == "input_audio" and part.get("audio"):
-                stored.audio[index] = bytearray(b64decode_audio(part.pop("audio")))
+                try:
+                    audio = decode_wire_audio(part.pop("audio"), self.in_format)
+                except ValueError as exc:
+                    where = f"{param}.content[{index}].audio"
+                    raise ItemError("invalid_value", f"Invalid '{where}': {exc}.", where) from None
+                stored.audio[index] = bytearray(audio)
                 stored.audio_format = self.in_format
                 part.setdefault("transcript", None)
         return stored
@@ -449,12 +529,21 @@ class Session(ServerBase):
                 None,
             )
             return
-        self.create_response(params)
+        try:
+            self.create_response(params)
+        except ItemError as exc:
+            self._refuse(event, exc.code, exc.message, exc.param)
 
     def create_response(self, params: dict[str, Any] | None = None) -> ResponseRun:
-        """Start a response: response.created now, the back-end is asked to generate."""
+        """Start a response: response.created now, the back-end is asked to generate.
+        ItemError, before anything starts, for an `input` item that cannot be used."""
         params = params or {}
         out_of_band = params.get("conversation") == "none"
+        if "input" in params or out_of_band:
+            inputs = params.get("input") or []
+            stored = [self._new_item(item, f"response.input[{i}]") for i, item in enumerate(inputs)]
+        else:
+            stored = self.conversation.items()
         config = self._response_config(params)
         run = ResponseRun(
             self.ids.response(),
@@ -469,12 +558,9 @@ class Session(ServerBase):
             self.out_of_band[run.id] = run
         else:
             self.active = run
+            self._reply_begins(run.id)
             if self._vad is not None:
                 self._vad.cancel_idle()
-        if "input" in params or out_of_band:
-            stored = [self._new_item(i) for i in params.get("input") or []]
-        else:
-            stored = self.conversation.items()
         audio = {
             s.id: bytes(s.audio[0]) for s in stored if s.data.get("role") == "user" and 0 in s.audio
         }
@@ -531,6 +617,7 @@ class Session(ServerBase):
             self._outputs.append(AudioDone(run.id))
         if self.active is run:
             self.active = None
+            self._settle_awaited(run.id)
             if self._vad is not None:
                 # the user has heard the reply once its audio has played out
                 self._vad.mark_idle_start(self.input_ms + run.audio_ms_total)
@@ -602,6 +689,7 @@ class Session(ServerBase):
             play=self._play if self.plays_audio else None,
         )
         self.active = run
+        self._reply_begins(run.id)
         run.start()
         return run.id
 
@@ -667,15 +755,28 @@ class Session(ServerBase):
             self._forget(run)
 
     def transcription_delta(self, item_id: str, content_index: int, delta: str) -> None:
-        if item_id in self.conversation:
+        if (
+            item_id in self.conversation
+            and content_index not in self.conversation.get(item_id).transcribed
+        ):
             self.emit(
                 ev.conversation_item_input_audio_transcription_delta(
                     item_id=item_id, content_index=content_index, delta=delta
                 )
             )
 
-    def transcription_completed(self, item_id: str, content_index: int, transcript: str) -> None:
+    def _transcribed(self, item_id: str, content_index: int) -> bool:
+        """Whether the item's transcription is (now) settled: True the first time only."""
         if item_id not in self.conversation:
+            return False
+        stored = self.conversation.get(item_id)
+        if content_index in stored.transcribed:
+            return False
+        stored.transcribed.add(content_index)
+        return True
+
+    def transcription_completed(self, item_id: str, content_index: int, transcript: str) -> None:
+        if not self._transcribed(item_id, content_index):
             return
         part = self.conversation.get(item_id).data["content"][content_index]
         part["transcript"] = transcript
@@ -688,12 +789,14 @@ class Session(ServerBase):
             )
         )
 
-    def transcription_failed(self, item_id: str, content_index: int, message: str) -> None:
-        if item_id in self.conversation:
+    def transcription_failed(
+        self, item_id: str, content_index: int, message: str, code: str = "failed"
+    ) -> None:
+        if self._transcribed(item_id, content_index):
             self.emit(
                 ev.conversation_item_input_audio_transcription_failed(
                     item_id=item_id,
                     content_index=content_index,
-                    error={"type": "transcription_error", "code": "failed", "message": message},
+                    error={"type": "transcription_error", "code": code, "message": message},
                 )
             )

@@ -24,7 +24,14 @@ from ..backends.base import Responder, TurnTakingBackend
 from ..protocol.session import Session
 from ..transports.ice import IceConfig
 from ..transports.websocket import MAX_FRAME_BYTES, WebSocketChannel
-from .auth import Authenticator, AuthError, EphemeralKeys, authorize_ws, refuse_ws
+from .auth import (
+    Authenticator,
+    AuthError,
+    EphemeralKeys,
+    authorize_ws,
+    refuse_beta_ws,
+    refuse_ws,
+)
 from .calls import call_routes
 from .dialect import for_dialect
 from .driver import SessionDriver
@@ -47,6 +54,7 @@ class ServerConfig:
     default_model: str = "gpt-realtime"
     turn_detection: bool = True  # run a local VAD model per session for server_vad
     max_frame_bytes: int = MAX_FRAME_BYTES
+    # browser origins allowed to call the HTTP routes; ["*"]: any (local use, logged)
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
     # issued `ek_` keys; pass one store to several apps to let them share keys
     ephemeral_keys: EphemeralKeys = field(default_factory=EphemeralKeys)
@@ -76,12 +84,19 @@ def speech_model(config: ServerConfig, backend: Backend) -> Any:
 def create_app(config: ServerConfig) -> Starlette:
     if not config.api_keys:
         log.warning("no API key configured: the server accepts every client (local use only)")
+    if "*" in config.cors_origins:
+        log.warning(
+            "CORS open: any web page may call this server from a browser (local use only;"
+            " restrict with --cors-origin)"
+        )
 
     async def realtime(websocket: WebSocket) -> None:
         try:
             grant = authorize_ws(websocket)
         except AuthError as exc:
-            await refuse_ws(websocket, exc)
+            # beta clients read the refusal from an error event, GA clients from the status
+            refuse = refuse_beta_ws if _dialect(websocket) == "beta" else refuse_ws
+            await refuse(websocket, exc)
             return
         offered = websocket.scope.get("subprotocols", [])
         # browsers and WHATWG clients fail the handshake unless one offered protocol is chosen

@@ -10,7 +10,13 @@ Rules (both transports):
 - an `ek_` key is always looked up, open or not: unknown or expired is refused,
   because connecting without the session it promises would silently be wrong;
 - an `ek_` key may start sessions (websocket, calls) but not mint more keys, or a
-  browser could extend its own access forever.
+  browser could extend its own access forever; nor attach a sideband socket to a call
+  or hang one up: those are the application server's, with its API key (403
+  `permission_denied`, on both dialects), or a browser could take over any call.
+
+A beta connection refused for its key is told the way the beta service did it: the
+socket is accepted, an `error` event (`invalid_api_key`) sent, and the socket closed
+with 3000 (`refuse_beta_ws`); beta clients wait for that, not for an HTTP status.
 
 `authorize_ws` / `authorize_http` return a `Grant` or raise `AuthError` (an `ApiError`,
 HTTP 401, OpenAI's body). In an HTTP route just let it propagate: the app's exception
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 import secrets
 import time
@@ -31,6 +38,7 @@ from typing import Any, Literal
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
+from .._generated._runtime import new_event_id
 from .errors import ApiError
 
 log = logging.getLogger("realtime_sdk.server")
@@ -38,6 +46,7 @@ log = logging.getLogger("realtime_sdk.server")
 EPHEMERAL_PREFIX = "ek_"
 KEY_SUBPROTOCOL = "openai-insecure-api-key."
 CLOSE_POLICY = 1008
+CLOSE_BETA_REFUSED = 3000  # what the beta service closed with after a refused key
 _CLOSE_REASON_MAX = 123  # bytes a close frame's reason may hold
 _PURGE_EVERY_S = 60
 
@@ -202,9 +211,10 @@ def offered_key(websocket: WebSocket) -> str | None:
     return None
 
 
-def authorize_ws(websocket: WebSocket) -> Grant:
-    """The grant of a websocket handshake, or AuthError (send it with `refuse_ws`)."""
-    return authenticator(websocket).check(offered_key(websocket))
+def authorize_ws(websocket: WebSocket, *, ephemeral: bool = True) -> Grant:
+    """The grant of a websocket handshake, or AuthError (send it with `refuse_ws`);
+    `ephemeral=False` where only an API key will do (a sideband socket)."""
+    return authenticator(websocket).check(offered_key(websocket), ephemeral=ephemeral)
 
 
 def authorize_http(connection: HTTPConnection, *, ephemeral: bool = True) -> Grant:
@@ -229,6 +239,25 @@ async def refuse_ws(websocket: WebSocket, error: ApiError) -> None:
     else:
         reason = error.message.encode()[:_CLOSE_REASON_MAX].decode(errors="ignore")
         await websocket.close(CLOSE_POLICY, reason)
+
+
+async def refuse_beta_ws(websocket: WebSocket, error: ApiError) -> None:
+    """Refuse a beta connection as the beta service did: accept, one `error` event
+    carrying OpenAI's error object, close 3000."""
+    _log_refusal(websocket, error)
+    offered = websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol="realtime" if offered else None)
+    body = {
+        "type": error.type,
+        "code": error.code,
+        "message": error.message,
+        "param": error.param,
+        "event_id": None,
+    }
+    event = {"type": "error", "event_id": new_event_id(), "error": body}
+    await websocket.send_text(json.dumps(event))
+    reason = error.message.encode()[:_CLOSE_REASON_MAX].decode(errors="ignore")
+    await websocket.close(CLOSE_BETA_REFUSED, reason)
 
 
 def _log_refusal(connection: HTTPConnection, error: ApiError) -> None:

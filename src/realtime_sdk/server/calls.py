@@ -282,7 +282,7 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         )
 
     async def hangup(request: Request) -> Response:
-        authorize_http(request)
+        authorize_http(request, ephemeral=False)  # the application's, not a browser's
         call_id = request.path_params["call_id"]
         if not await calls.hangup(call_id):
             raise ApiError(404, f"Call '{call_id}' not found.", code="not_found", param="call_id")
@@ -290,7 +290,7 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
 
     async def sideband(websocket: WebSocket) -> None:
         try:
-            authorize_ws(websocket)
+            authorize_ws(websocket, ephemeral=False)  # the application's, not a browser's
         except AuthError as exc:
             await refuse_ws(websocket, exc)
             return

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any, Literal
 
+from .._generated._runtime import new_event_id
 from ..audio import Int16Array
 from ..protocol.beta import BetaRefusal, BetaTranslator
 from ..transports.base import AudioTag, AudioTransport, Inbound, Played
@@ -39,6 +40,9 @@ class BetaChannel:
             except BetaRefusal as refusal:
                 log.info("beta event refused: %s", refusal.message)
                 await self.inner.send(_json(refusal.event()))
+            except Exception:  # a fault of ours: the event is dropped, the session goes on
+                log.exception("beta translation failed")
+                await self.inner.send(_json(_server_error("translating a beta event")))
 
     async def send(self, text: str) -> None:
         beta = self.translator.server_to_beta(text)
@@ -80,6 +84,12 @@ def for_dialect(channel: Any, dialect: str) -> Any:
     if isinstance(channel, AudioTransport):
         return BetaAudioChannel(channel)
     return BetaChannel(channel)
+
+
+def _server_error(what: str) -> dict[str, Any]:
+    message = f"The server failed while {what}; it was dropped. The session goes on."
+    error = {"type": "server_error", "code": "server_error", "message": message}
+    return {"type": "error", "event_id": new_event_id(), "error": {**error, "param": None}}
 
 
 def _json(event: dict[str, Any]) -> str:

@@ -9,6 +9,11 @@ Over a transport that plays audio itself (WebRTC, an AudioTransport) the reader 
 takes the peer's audio into the session and the player's notices, and response
 audio goes to the player through the same writer queue as the events, so it never
 overtakes the events that announce it.
+
+No client input ends a session: a fault of ours while taking one in becomes an
+`error` (`server_error`) and the session goes on. Only when it cannot (too many
+faults, a back-end that stopped, a fault outside any one event) does the driver close
+the transport, with 1011, after telling the client why.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ..audio import WireEncoder, decode, to_mono_int16
 from ..backends.base import (
     AudioChunk,
+    BackendError,
     CloseSession,
     FunctionCall,
     RawServerEvent,
@@ -62,8 +69,28 @@ from ..transports.base import (
 from .channel import EventChannel
 
 log = logging.getLogger("realtime_sdk.session")
-_CLOSE = object()
 YIELD_EVERY = 8  # direct sends between two turns of the event loop
+CLOSE_SERVER_FAULT = 1011  # RFC 6455: the server met a condition that stops the session
+
+
+@dataclass(frozen=True)
+class _Close:
+    """Queued after the last event: close the transport with this code."""
+
+    code: int = 1000
+    reason: str = ""
+
+
+class SessionFailed(Exception):
+    """The session cannot go on; the client has been told why, the transport closes 1011."""
+
+
+def failure_message(exc: BaseException, what: str) -> str:
+    """What the client is told of a back-end's exception: a BackendError's own words,
+    otherwise only that it failed (a traceback is for the log, not the client)."""
+    if isinstance(exc, BackendError):
+        return str(exc)
+    return f"The back-end failed while {what}; the server's log has the details."
 
 
 class _Pieces:
@@ -135,6 +162,7 @@ class SessionDriver:
     async def run(self) -> None:
         writer = asyncio.create_task(self._write(), name="realtime-writer")
         turns = self._turns
+        failed: str | None = None
         try:
             self.session.start()
             await self._flush()
@@ -145,40 +173,75 @@ class SessionDriver:
                 raw = await self.channel.recv()
                 if raw is None:
                     break
-                if isinstance(raw, InputFrame):
-                    self._input_audio(raw)
-                elif isinstance(raw, PlaybackStarted):
-                    self.session.output_audio_started(raw.response_id)
-                elif isinstance(raw, PlaybackStopped):
-                    self.session.output_audio_stopped(raw.response_id)
-                else:
-                    self.session.receive(raw)
+                try:
+                    self._take(raw)
+                    await self._flush()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("session %s: fault on input", self.session.config["id"])
+                    self.session.fault("the last input")
+                    await self._flush()
+                if self.session.broken:
+                    raise SessionFailed("too many server faults")
+        except SessionFailed as exc:
+            failed = str(exc)
+        except Exception:
+            log.exception("session %s failed", self.session.config["id"])
+            failed = "server fault"
+            with contextlib.suppress(Exception):
+                self.session.fault("this session", fatal=True)
                 await self._flush()
         finally:
+            if failed is not None:
+                await self._drain()
             await self._shutdown(writer)
             if turns is not None:
                 with contextlib.suppress(Exception):
                     await turns.stop()
+            if failed is not None:
+                await self.channel.close(CLOSE_SERVER_FAULT, failed)
+
+    def _take(self, raw: Any) -> None:
+        """One inbound item (client event, peer audio, player notice) into the session."""
+        if isinstance(raw, InputFrame):
+            self._input_audio(raw)
+        elif isinstance(raw, PlaybackStarted):
+            self.session.output_audio_started(raw.response_id)
+        elif isinstance(raw, PlaybackStopped):
+            self.session.output_audio_stopped(raw.response_id)
+        else:
+            self.session.receive(raw)
+
+    async def _drain(self, timeout_s: float = 2.0) -> None:
+        """Let the writer send what is queued (the error saying why) before the close."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._queue.join(), timeout_s)
 
     async def _pump(self, backend: TurnTakingBackend) -> None:
-        """Turn what a turn-taking back-end yields into protocol events."""
+        """Turn what a turn-taking back-end yields into protocol events.
+
+        A back-end that raises has stopped taking turns: the session cannot go on, so
+        the client is told (a failed response, an `error`) and the transport closes 1011."""
         pieces: _Pieces | None = None
         try:
             async for event in backend.events():
                 pieces = self._turn(event, pieces)
                 if isinstance(event, CloseSession):
                     await self._flush()
-                    await self._queue.put(_CLOSE)
+                    await self._queue.put(_Close())
                     return
                 await self._flush()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             log.exception("back-end failed in session %s", self.session.config["id"])
+            message = failure_message(exc, "taking turns")
             if pieces is not None:
-                self.session.response_failed(pieces.response_id, "the back-end stopped")
+                self.session.response_failed(pieces.response_id, message)
+            self.session.fault("the back-end's turns (it stopped)", fatal=True)
             await self._flush()
-            await self._queue.put(_CLOSE)
+            await self._queue.put(_Close(CLOSE_SERVER_FAULT, "the back-end stopped"))
 
     def _turn(self, event: Any, pieces: _Pieces | None) -> _Pieces | None:
         """One turn event into the session; returns the response now being written."""
@@ -256,8 +319,8 @@ class SessionDriver:
             self._writer_busy = True
             try:
                 await self._direct_idle.wait()  # a direct send still waiting for the socket
-                if frame is _CLOSE:
-                    await self.channel.close()
+                if isinstance(frame, _Close):
+                    await self.channel.close(frame.code, frame.reason)
                     return
                 if isinstance(frame, str):
                     await self.channel.send(frame)
@@ -265,6 +328,12 @@ class SessionDriver:
                     await self._play(frame)
             except ConnectionError:
                 self._send_failed = True
+                return
+            except Exception:  # a fault of ours: nothing more can be sent in order
+                log.exception("session %s: writer failed", self.session.config["id"])
+                self._send_failed = True
+                with contextlib.suppress(Exception):
+                    await self.channel.close(CLOSE_SERVER_FAULT, "server fault")
                 return
             finally:
                 self._writer_busy = False
@@ -309,7 +378,13 @@ class SessionDriver:
         async with self._flush_lock:
             while outputs := self.session.take():
                 for out in outputs:
-                    await self._act(out)
+                    try:
+                        await self._act(out)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # the outputs after it are still acted on, in order
+                        log.exception("session %s: fault on %r", self.session.config["id"], out)
+                        self.session.fault("the last input")
 
     async def _act(self, out: Output) -> None:
         if isinstance(out, Send):
@@ -373,11 +448,14 @@ class SessionDriver:
             raise
         except Exception as exc:
             log.exception("back-end failed in response %s", response_id)
-            session.response_failed(response_id, f"{type(exc).__name__}: {exc}")
+            session.response_failed(response_id, failure_message(exc, "making this response"))
         await self._flush()
 
     async def _transcribe(self, job: Transcribe) -> None:
         if not isinstance(self.backend, Transcriber):
+            message = "This server's back-end cannot transcribe input audio."
+            self.session.transcription_failed(job.item_id, job.content_index, message)
+            await self._flush()
             return
         request = TranscriptionRequest(
             job.item_id, job.content_index, job.audio, self.session.in_format, job.config
@@ -392,5 +470,7 @@ class SessionDriver:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self.session.transcription_failed(job.item_id, job.content_index, str(exc))
+            log.exception("transcription failed for item %s", job.item_id)
+            message = failure_message(exc, "transcribing this audio")
+            self.session.transcription_failed(job.item_id, job.content_index, message)
         await self._flush()
