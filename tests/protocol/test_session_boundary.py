@@ -41,7 +41,8 @@ def test_append_of_audio_that_is_not_whole_samples_is_refused_and_dropped(vad: b
     h.send({"type": "input_audio_buffer.append", "audio": b64(pcm(40))})
     for audio, why in BAD_AUDIO.items():
         error = h.error({"type": "input_audio_buffer.append", "audio": audio, "event_id": "e1"})
-        assert (error["code"], error["param"], error["event_id"]) == ("invalid_value", "audio", "e1")
+        assert (error["code"], error["param"]) == ("invalid_value", "audio")
+        assert error["event_id"] == "e1"
         assert why in error["message"]
     assert len(h.session.buffer) == len(pcm(40))  # nothing of the refused audio kept
     h.send({"type": "input_audio_buffer.append", "audio": b64(pcm(80))})
@@ -51,8 +52,8 @@ def test_append_of_audio_that_is_not_whole_samples_is_refused_and_dropped(vad: b
 
 def test_g711_audio_has_no_half_samples() -> None:
     h = Harness()
-    h.send({"type": "session.update",
-            "session": {"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcmu"}}}}})  # fmt: skip
+    pcmu = {"input": {"format": {"type": "audio/pcmu"}}}
+    h.send({"type": "session.update", "session": {"type": "realtime", "audio": pcmu}})
     assert h.send({"type": "input_audio_buffer.append", "audio": "AQID"}) == []
     assert len(h.session.buffer) == 3
 
@@ -73,7 +74,8 @@ def test_response_input_audio_is_refused_before_the_response_starts() -> None:
     h = Harness()
     error = h.error({"type": "response.create", "response": {"conversation": "none",
                      "input": [user_text("x")["item"], audio_item("AQID")]}})  # fmt: skip
-    assert (error["code"], error["param"]) == ("invalid_value", "response.input[1].content[0].audio")
+    assert error["code"] == "invalid_value"
+    assert error["param"] == "response.input[1].content[0].audio"
     assert h.session.active is None and not h.session.out_of_band
     assert not any(isinstance(w, StartResponse) for w in h.work)
     h.start_response()
