@@ -450,6 +450,39 @@ def test_reply_on_pause_barge_in_cancels_the_reply_talked_over(fr: Any, local_va
     serve(lambda: FastRTCBackend(handler), script, config=NO_VAD)
 
 
+@pytest.mark.parametrize("tells", [True, False], ids=["with-words", "without"])
+def test_a_handler_turn_gets_one_transcription_event(fr: Any, local_vad: Any, tells: bool) -> None:
+    """With `audio.input.transcription` asked for, the handler's own user transcript
+    (RealtimeMessage) is the `.completed`; a reply without one ends in `.failed`, which
+    is what the Realtime Console and livekit agents wait for."""
+
+    def reply(audio: tuple[int, np.ndarray]) -> Iterator[Any]:
+        for output in echo_reply(audio):
+            if tells or not isinstance(output, RealtimeMessage):
+                yield output
+
+    handler = fr.ReplyOnPause(reply, model=local_vad, input_sample_rate=16000)
+    asked = {"turn_detection": None, "transcription": {"model": "gpt-4o-transcribe"}}
+    transcribed = {"audio": {"input": asked}}
+
+    async def script(client: Client) -> None:
+        await client.stream(np.concatenate([speech(), silence(2000)]))
+        events = await client.until("response.done", timeout=20)
+        await client.send({"type": "input_audio_buffer.clear"})  # then whatever follows the reply
+        events += await client.until("input_audio_buffer.cleared")
+        [item_id] = [e["item_id"] for e in events if e["type"] == "input_audio_buffer.committed"]
+        settled = [e for e in events if "input_audio_transcription" in e["type"]]
+        assert [e["item_id"] for e in settled] == [item_id]
+        if tells:
+            assert settled[0]["type"].endswith(".completed")
+            assert settled[0]["transcript"] == "how are you doing today"
+        else:
+            assert settled[0]["type"].endswith(".failed")
+            assert "no transcript" in settled[0]["error"]["message"]
+
+    serve(lambda: FastRTCBackend(handler), script, config=transcribed)
+
+
 def test_g711_input_reaches_the_handler_resampled(fr: Any) -> None:
     counts: Counter[str] = Counter()
     sent = np.concatenate([speech(), silence(1000)])

@@ -308,6 +308,35 @@ def test_cors_preflight_and_headers(client: TestClient, path: str) -> None:
     assert refused.headers["access-control-allow-origin"] == "*"
 
 
+def test_cors_restricted_to_the_origins_given(caplog: pytest.LogCaptureFixture) -> None:
+    """`--cors-origin`: a page from another origin gets no CORS grant (its browser then
+    keeps the answer from it); the open default says so in the log."""
+    allowed, other = "https://app.example", "https://evil.example"
+    config = ServerConfig(
+        backend_factory=EchoBackend,
+        api_keys=frozenset({KEY}),
+        turn_detection=False,
+        cors_origins=[allowed],
+    )
+    with caplog.at_level("WARNING"), TestClient(create_app(config)) as test_client:
+        asked = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        path = "/v1/realtime/client_secrets"
+        ok = test_client.options(path, headers={"Origin": allowed, **asked})
+        assert ok.headers["access-control-allow-origin"] == allowed
+        denied = test_client.options(path, headers={"Origin": other, **asked})
+        assert denied.status_code == 400
+        assert "access-control-allow-origin" not in denied.headers
+        answer = test_client.post(path, headers={**AUTH, "Origin": other}, json={})
+        assert "access-control-allow-origin" not in answer.headers
+    assert not any("CORS open" in r.message for r in caplog.records)
+    with caplog.at_level("WARNING"):
+        create_app(ServerConfig(backend_factory=EchoBackend, turn_detection=False))
+    assert any("CORS open" in r.message for r in caplog.records)
+
+
 def test_mounted_in_another_app() -> None:
     realtime = create_app(
         ServerConfig(backend_factory=EchoBackend, api_keys=frozenset({KEY}), turn_detection=False)

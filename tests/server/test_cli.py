@@ -112,6 +112,9 @@ def test_serve_hands_tls_keys_and_limits_to_uvicorn(monkeypatch: pytest.MonkeyPa
     assert seen["ws"] == "websockets-sansio"
     auth = seen["app"].state.realtime_auth
     assert auth.api_keys == {"sk-arg", "sk-env-1", "sk-env-2"}
+    assert cli.main([*argv, "--cors-origin", "https://a.example", "--cors-origin", "http://b"]) == 0
+    cors = next(m for m in seen["app"].user_middleware if "CORS" in m.cls.__name__)
+    assert cors.kwargs["allow_origins"] == ["https://a.example", "http://b"]
 
 
 @pytest.fixture(autouse=True)

@@ -29,11 +29,10 @@ from .auth import (
     AuthError,
     EphemeralKeys,
     authorize_ws,
-    refuse_beta_ws,
     refuse_ws,
 )
 from .calls import call_routes
-from .dialect import for_dialect
+from .dialect import for_dialect, websocket_dialect
 from .driver import SessionDriver
 from .errors import ApiError, handle_api_error
 from .playground import playground_routes
@@ -42,7 +41,6 @@ from .secrets import client_secret_routes
 log = logging.getLogger("realtime_sdk.server")
 
 Backend = Responder | TurnTakingBackend
-BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 
 
 @dataclass
@@ -60,12 +58,6 @@ class ServerConfig:
     ephemeral_keys: EphemeralKeys = field(default_factory=EphemeralKeys)
     # WebRTC calls: STUN/TURN servers (none: host candidates only) and the loopback rule
     ice: IceConfig = field(default_factory=IceConfig)
-
-
-def _dialect(websocket: WebSocket) -> str:
-    beta_header = "realtime=v1" in websocket.headers.get("openai-beta", "")
-    beta_protocol = BETA_SUBPROTOCOL in websocket.scope.get("subprotocols", [])
-    return "beta" if beta_header or beta_protocol else "ga"
 
 
 def speech_model(config: ServerConfig, backend: Backend) -> Any:
@@ -91,12 +83,11 @@ def create_app(config: ServerConfig) -> Starlette:
         )
 
     async def realtime(websocket: WebSocket) -> None:
+        dialect = websocket_dialect(websocket)
         try:
             grant = authorize_ws(websocket)
         except AuthError as exc:
-            # beta clients read the refusal from an error event, GA clients from the status
-            refuse = refuse_beta_ws if _dialect(websocket) == "beta" else refuse_ws
-            await refuse(websocket, exc)
+            await refuse_ws(websocket, exc, dialect)
             return
         offered = websocket.scope.get("subprotocols", [])
         # browsers and WHATWG clients fail the handshake unless one offered protocol is chosen
@@ -113,7 +104,6 @@ def create_app(config: ServerConfig) -> Starlette:
             speech_model=speech_model(config, backend),
         )
         session_id = session.config["id"]
-        dialect = _dialect(websocket)
         log.info(
             "session %s opened: model=%s dialect=%s auth=%s client=%s",
             session_id,

@@ -227,12 +227,16 @@ def authorize_http(connection: HTTPConnection, *, ephemeral: bool = True) -> Gra
         raise
 
 
-async def refuse_ws(websocket: WebSocket, error: ApiError) -> None:
-    """Refuse a handshake with the HTTP status and JSON body, as the service does.
+async def refuse_ws(websocket: WebSocket, error: ApiError, dialect: str = "ga") -> None:
+    """Refuse a handshake with the HTTP status and JSON body, as the service does; a beta
+    connection the way the beta service did (`refuse_beta_ws`).
 
     Without the ASGI denial-response extension, close with 1008 instead (servers
     answer a close before accept with HTTP 403).
     """
+    if dialect == "beta":
+        await refuse_beta_ws(websocket, error)
+        return
     _log_refusal(websocket, error)
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(error.response())

@@ -42,7 +42,7 @@ from ..transports.ice import IceConfig
 from ..transports.sdp import SdpError, check_sdp
 from ..transports.websocket import WebSocketChannel
 from .auth import AuthError, authorize_http, authorize_ws, refuse_ws
-from .dialect import for_dialect
+from .dialect import for_dialect, websocket_dialect
 from .driver import SessionDriver
 from .errors import ApiError
 
@@ -289,16 +289,17 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         return Response(status_code=200)
 
     async def sideband(websocket: WebSocket) -> None:
+        dialect = websocket_dialect(websocket)
         try:
             authorize_ws(websocket, ephemeral=False)  # the application's, not a browser's
         except AuthError as exc:
-            await refuse_ws(websocket, exc)
+            await refuse_ws(websocket, exc, dialect)
             return
         call_id = websocket.query_params["call_id"]
         call = calls.get(call_id)
         if call is None:
             error = ApiError(404, f"Call '{call_id}' not found.", code="not_found", param="call_id")
-            await refuse_ws(websocket, error)
+            await refuse_ws(websocket, error, dialect)
             return
         offered = websocket.scope.get("subprotocols", [])
         await websocket.accept(subprotocol="realtime" if offered else None)

@@ -12,6 +12,8 @@ import json
 import logging
 from typing import Any, Literal
 
+from starlette.websockets import WebSocket
+
 from .._generated._runtime import new_event_id
 from ..audio import Int16Array
 from ..protocol.beta import BetaRefusal, BetaTranslator
@@ -21,6 +23,14 @@ from .channel import EventChannel
 log = logging.getLogger("realtime_sdk.server")
 
 Dialect = Literal["ga", "beta"]
+BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
+
+
+def websocket_dialect(websocket: WebSocket) -> Dialect:
+    """Beta for `OpenAI-Beta: realtime=v1` or the `openai-beta.realtime-v1` subprotocol."""
+    beta_header = "realtime=v1" in websocket.headers.get("openai-beta", "")
+    beta_protocol = BETA_SUBPROTOCOL in websocket.scope.get("subprotocols", [])
+    return "beta" if beta_header or beta_protocol else "ga"
 
 
 class BetaChannel:
