@@ -7,7 +7,7 @@ UPSTREAM ?= ../shared/upstream/openai-openapi.yaml
 BETA ?= ../shared/upstream/openai-openapi-beta-2025-04-29.yaml
 PYTEST_ARGS ?=
 
-.PHONY: venv generate check-generated sync lint test bench serve clean
+.PHONY: venv generate check-generated sync lint test fuzz bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,14 @@ test: $(STAMP) node_modules/.installed $(BROWSER_STAMP)
 	$(BIN)/python -m codegen check
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## the fuzz suite in full: >= 10,000 spec-generated client events (valid, mutated, raw) against
+## `realtime-sdk serve` (echo and agent) over websocket, WebRTC and sideband, GA and beta; prints
+## the seed (FUZZ_SEED=N make fuzz replays it) and the tables. FUZZ_CASES to change the count
+FUZZ_SEED ?=
+FUZZ_CASES ?= 20000
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run_fuzz.py --cases $(FUZZ_CASES) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 ## benchmarks (not tests): each prints figures next to a baseline measured in the same run
 bench: $(STAMP)
