@@ -24,7 +24,7 @@ from typing import Any
 
 import jinja2
 
-from . import dialects, naming, yamlio
+from . import dialects, naming, nulls, yamlio
 from .paths import HTTP_SPEC, ROOT, TEMPLATES
 
 REF_PREFIX = "#/components/schemas/"
@@ -99,16 +99,29 @@ def _strip_extensions(node: Any) -> Any:
 
 
 def _models(schemas: dict[str, Any], roots: list[str], extra: str, output: Path) -> None:
+    """Models of the schemas `roots` reach. Strict ones (extra="forbid", what a server reads
+    from clients) also refuse `null` where the spec does not allow it (see nulls.py)."""
     import datamodel_code_generator as dcg
     from datamodel_code_generator.format import Formatter
 
+    strict = extra == "forbid"
     names = sorted({name for root in roots for name in _closure(schemas, root)})
+    source = {n: _strip_extensions(s) for n, s in schemas.items()}
+    if strict:
+        source = nulls.mark(source)
     document = {
         "openapi": "3.1.0",
         "info": {"title": "models", "version": "0"},
         "paths": {},
-        "components": {"schemas": {n: _strip_extensions(schemas[n]) for n in names}},
+        "components": {"schemas": {n: source[n] for n in names}},
     }
+    # strict: a field with a default takes no null unless the spec says so (`speed: float = 1`),
+    # and the marks reach the fields (as json_schema_extra, turned into NOT_NULL below)
+    options: dict[str, Any] = (
+        {"strict_nullable": True, "field_extra_keys": {nulls.NULL_MARK, nulls.OMITTED_MARK}}
+        if strict
+        else {}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dcg.generate(
@@ -130,6 +143,7 @@ def _models(schemas: dict[str, Any], roots: list[str], extra: str, output: Path)
             use_double_quotes=True,
             custom_file_header="",
             formatters=[Formatter.RUFF_FORMAT],
+            **options,
         )
 
 
@@ -154,13 +168,65 @@ def _class_fields(source: str) -> tuple[dict[str, list[Field]], set[str]]:
                         and annotation.value.id == "Annotated"
                         and isinstance(annotation.slice, ast.Tuple)
                     ):
-                        annotation = annotation.slice.elts[0]
+                        base, *extras = annotation.slice.elts
+                        # a NOT_NULL field may be left out, not given None
+                        marks = {e.id for e in extras if isinstance(e, ast.Name)}
+                        annotation = _without_none(base) if "NOT_NULL" in marks else base
                     text = ast.unparse(annotation)
                     fields.append(Field(item.target.id, text, item.value is None))
             classes[node.name] = fields
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return classes, names
+
+
+def _without_none(annotation: ast.expr) -> ast.expr:
+    """`X | None` -> `X`."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        left, right = annotation.left, annotation.right
+        if isinstance(right, ast.Constant) and right.value is None:
+            return _without_none(left)
+        return ast.BinOp(_without_none(left), ast.BitOr(), right)
+    return annotation
+
+
+def _tag_fields(schemas: dict[str, Any]) -> list[str]:
+    """Fields the members of a union are told apart by: a declared discriminator, or a
+    property that two or more object members of one union fix to values none of the others
+    take (a const or an enum)."""
+    found: set[str] = set()
+
+    def resolved(node: Any) -> Any:
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        if not isinstance(node, dict):
+            return
+        named = node.get("discriminator")
+        if isinstance(named, str):
+            found.add(named)
+        for key in ("oneOf", "anyOf"):
+            values: dict[str, list[set[str]]] = {}
+            for member in map(resolved, node.get(key, [])):
+                for prop, sub in (member.get("properties") or {}).items():
+                    sub = resolved(sub)
+                    if isinstance(sub, dict) and ("const" in sub or "enum" in sub):
+                        taken = [sub["const"]] if "const" in sub else sub["enum"]
+                        values.setdefault(prop, []).append({json.dumps(v) for v in taken})
+            for prop, sets in values.items():
+                apart = sum(len(s) for s in sets) == len(set().union(*sets))
+                if len(sets) >= 2 and apart:
+                    found.add(prop)
+        for value in node.values():
+            walk(value)
+
+    walk(schemas)
+    return sorted(found)
 
 
 def _widen(annotation: str, defined: set[str]) -> str:
@@ -267,7 +333,7 @@ def render_all(spec_path: Path, workdir: Path) -> dict[str, str]:
     files: dict[str, str] = {}
 
     files["__init__.py"] = renderer.render("package_init.py.jinja2")
-    files["_runtime.py"] = renderer.render("runtime.py.jinja2")
+    files["_runtime.py"] = renderer.render("runtime.py.jinja2", tag_fields=_tag_fields(schemas))
     files["dialects.py"] = renderer.render("dialects.py.jinja2", t=dialects.tables(spec))
     http = yamlio.load_path(spec_path.with_name(HTTP_SPEC.name))["components"]["schemas"]
     _models(http, sorted(http), "allow", workdir / "http_models.py")
@@ -284,6 +350,8 @@ def render_all(spec_path: Path, workdir: Path) -> dict[str, str]:
             target = workdir / f"{dialect}_{module}.py"
             _models(schemas, [naming.union_name(dialect, direction)], extra, target)
             modules[direction] = target.read_text()
+            if extra == "forbid":
+                modules[direction] = nulls.rewrite(modules[direction], ".._runtime")
             body = modules[direction].split("\nfrom __future__", 1)[-1]
             mode = "strict: rejects" if extra == "forbid" else "lenient: keeps"
             title = f"{'GA' if dialect == 'ga' else dialect} {direction}"

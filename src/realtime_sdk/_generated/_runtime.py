@@ -9,30 +9,17 @@ our refusal from OpenAI's.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
 from base64 import b64encode
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
-
-_TYPE_ERRORS = frozenset(
-    {
-        "string_type",
-        "int_type",
-        "float_type",
-        "bool_type",
-        "dict_type",
-        "list_type",
-        "model_type",
-        "model_attributes_type",
-        "int_from_float",
-        "none_required",
-    }
-)
-
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, PrivateAttr, ValidationError
+from pydantic_core import core_schema
 
 # Ids need to be unique, not secret: a seeded generator instead of a system call per event
 # (an audio delta per 20 ms per session), seeded afresh in each process (workers fork). The
@@ -74,6 +61,56 @@ class EventValidationError(ValueError):
         }
 
 
+class _NotNull:
+    """`Annotated[X | None, NOT_NULL]`: a field that may be left out (it then reads None) but
+    not sent as null; pydantic validates a sent value against `X` alone, so a null is refused
+    like any other wrong type. Written by codegen where the spec does not allow null."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schema = handler(source)
+        if schema["type"] == "nullable":
+            inner: core_schema.CoreSchema = schema["schema"]
+            return inner
+        return schema
+
+    def __repr__(self) -> str:
+        return "NOT_NULL"
+
+
+NOT_NULL: Final = _NotNull()
+
+
+class NullsOmitted:
+    """`Annotated[X, NullsOmitted("a", "b")]`: the keys `a` and `b` of the object given for
+    this field (or of each object in the list given) are taken as left out when they are null.
+    For the nulls real clients send where the spec has none (codegen/nulls.py says which, and
+    why)."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, *names: str) -> None:
+        self.names = frozenset(names)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._drop, handler(source))
+
+    def _drop(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self._drop(item) for item in value]
+        if isinstance(value, Mapping) and any(value.get(name, 0) is None for name in self.names):
+            return {k: v for k, v in value.items() if not (v is None and k in self.names)}
+        return value
+
+    def __repr__(self) -> str:
+        return f"NullsOmitted{tuple(sorted(self.names))!r}"
+
+
 class UnknownServerEvent(BaseModel):
     """A server event this version does not know (or cannot read); kept whole."""
 
@@ -106,67 +143,318 @@ def event_id_of(data: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def param_path(data: Any, loc: tuple[int | str, ...], *, absent_last: bool = True) -> str:
-    """`session.tools[0].meta` from pydantic's location, skipping union tags.
+# -- choosing the one error to report ------------------------------------------------------
+#
+# pydantic reports a value that fits no member of a union with the errors of every member,
+# each under the member's name (`tools.0.MCPTool.name`). The error to report is the one of
+# the member the client meant: the member whose tag field (role, type) matches the
+# payload; else the member that got furthest into the value, with the fewest unknown fields
+# and errors. A tag that no member accepts is itself the error; a value no member could even
+# open (a number where objects and strings are expected) is one type error naming them all.
 
-    The last step may name a field absent from the payload (a missing one) unless
-    `absent_last` is False.
-    """
-    out = ""
+# The fields union members are told apart by, from the spec.
+TAG_FIELDS: Final = frozenset(["role", "type"])
+_CODE_RANK: Final = {"unknown_parameter": 0, "missing_required_parameter": 1}
+# pydantic error type -> the JSON type it wanted
+_EXPECTED: Final = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean",
+    "list_type": "an array",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "none_required": "null",
+}
+_LITERALS: Final = re.compile(
+    r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\d+(?:\.\d+)?|True|False|None"
+)
+Step = tuple[int | str, bool]  # (key, is a union member's name rather than a payload key)
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a value as the service words it: `an integer`, `null`..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return "an object" if isinstance(value, Mapping) else "a value"
+
+
+def _steps(data: Any, loc: tuple[int | str, ...], *, absent_last: bool) -> tuple[Step, ...]:
+    """pydantic's location with each step marked as a payload key or a union member's name
+    (a key the payload lacks: only the last step of a missing field is both)."""
+    out: list[Step] = []
     node = data
-    last = len(loc) - 1 if absent_last else len(loc)
     for index, key in enumerate(loc):
-        if isinstance(node, Mapping) and isinstance(key, str) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-            out += f"[{key}]"
+        found, child = _child(node, key)
+        if found:
+            node = child
+        elif not (absent_last and index == len(loc) - 1):
+            out.append((key, True))
             continue
-        elif index != last:
-            continue  # a union tag or validator name, not part of the payload
-        else:
-            node = None
-        out += f".{key}" if out else str(key)
+        out.append((key, False))
+    return tuple(out)
+
+
+def _child(node: Any, key: int | str) -> tuple[bool, Any]:
+    if isinstance(node, Mapping) and isinstance(key, str) and key in node:
+        return True, node[key]
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return True, node[key]
+    return False, None
+
+
+def _render(path: tuple[int | str, ...]) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
     return out
 
 
+class _Problem:
+    """One pydantic error, its location split into payload keys and member names."""
+
+    __slots__ = ("error", "steps")
+
+    def __init__(self, error: Any, data: Any) -> None:
+        self.error = error
+        self.steps = _steps(data, error["loc"], absent_last=error["type"] == "missing")
+
+    @property
+    def kind(self) -> str:
+        return str(self.error["type"])
+
+    def reach(self, depth: int) -> int:
+        """How many payload keys past `depth` the error lies."""
+        return sum(1 for _, tag in self.steps[depth:] if not tag)
+
+    def keys(self, depth: int) -> tuple[int | str, ...]:
+        return tuple(key for key, tag in self.steps[depth:] if not tag)
+
+    def literals(self) -> list[str]:
+        return _LITERALS.findall(str(self.error.get("ctx", {}).get("expected", "")))
+
+    def expected(self) -> list[str]:
+        """The JSON types this error would have taken."""
+        if self.kind == "literal_error":
+            return [_literal_type(token) for token in self.literals()]
+        return [_EXPECTED[self.kind]] if self.kind in _EXPECTED else []
+
+    def wrong_type(self) -> bool:
+        """The value's JSON type is wrong here, not only its value."""
+        if self.kind in _EXPECTED:
+            return True
+        got = json_type(self.error.get("input"))
+        if self.kind == "literal_error":
+            taken = self.expected()
+            return got not in taken and not (got == "an integer" and "a number" in taken)
+        return False
+
+
+def _literal_type(token: str) -> str:
+    if token[0] in "'\"":
+        return "a string"
+    if token in ("True", "False"):
+        return "a boolean"
+    return "null" if token == "None" else ("a number" if "." in token else "an integer")
+
+
+class _Verdict:
+    """The error to report: its code, the payload path, and the pydantic errors behind it."""
+
+    __slots__ = ("code", "path", "problems")
+
+    def __init__(self, code: str, path: tuple[int | str, ...], problems: list[_Problem]) -> None:
+        self.code = code
+        self.path = path
+        self.problems = problems
+
+    @property
+    def rank(self) -> int:
+        return _CODE_RANK.get(self.code, 2)
+
+
+def _single(problem: _Problem) -> _Verdict:
+    path = problem.keys(0)
+    if problem.kind == "extra_forbidden":
+        return _Verdict("unknown_parameter", path, [problem])
+    if problem.kind == "missing":
+        return _Verdict("missing_required_parameter", path, [problem])
+    if problem.kind in ("union_tag_invalid", "union_tag_not_found"):
+        # a discriminated union: the discriminating field itself is wrong or absent
+        tag = str(problem.error.get("ctx", {}).get("discriminator", "")).strip("'")
+        path = (*path, tag)
+        if problem.kind == "union_tag_not_found":
+            return _Verdict("missing_required_parameter", path, [problem])
+        value = (
+            problem.error.get("input", {}).get(tag)
+            if isinstance(problem.error.get("input"), Mapping)
+            else None
+        )
+        return _Verdict(
+            "invalid_value" if isinstance(value, str) else "invalid_type", path, [problem]
+        )
+    return _Verdict("invalid_type" if problem.wrong_type() else "invalid_value", path, [problem])
+
+
+def _whole(problems: list[_Problem], path: tuple[int | str, ...]) -> _Verdict:
+    """The value at `path` fits none of the errors' expectations: one verdict for them all,
+    a value error if some member took the value's type, else a type error."""
+    values = [p for p in problems if not p.wrong_type()]
+    if values:
+        return _Verdict("invalid_value", path, values)
+    return _Verdict("invalid_type", path, problems)
+
+
+def _choose(problems: list[_Problem], depth: int) -> _Verdict:
+    """The verdict for problems that share their first `depth` steps."""
+    # in pydantic's order: errors located here, one group per field below, and the
+    # members of a union (all of them, as one candidate)
+    slots: list[_Problem | list[_Problem] | None] = []
+    fields: dict[int | str, list[_Problem]] = {}
+    members: dict[int | str, list[_Problem]] = {}
+    for problem in problems:
+        if len(problem.steps) == depth:
+            slots.append(problem)
+            continue
+        key, tag = problem.steps[depth]
+        if tag:
+            if not members:
+                slots.append(None)
+            members.setdefault(key, []).append(problem)
+        else:
+            if key not in fields:
+                fields[key] = []
+                slots.append(fields[key])
+            fields[key].append(problem)
+    found = [
+        _single(slot)
+        if isinstance(slot, _Problem)
+        else (_union(list(members.values()), depth) if slot is None else _choose(slot, depth + 1))
+        for slot in slots
+    ]
+    return min(found, key=lambda verdict: verdict.rank)
+
+
+def _union(members: list[list[_Problem]], depth: int) -> _Verdict:
+    """The verdict for the errors of a union's members at `depth` (one list per member)."""
+    if len(members) == 1:
+        # not a choice: the member a discriminated union picked, or a validator's name
+        return _choose(members[0], depth + 1)
+    path = tuple(key for key, tag in members[0][0].steps[:depth] if not tag)
+    reach = [max(p.reach(depth + 1) for p in member) for member in members]
+    if max(reach) == 0:
+        # no member could open the value: its type (or value) is wrong for all of them
+        return _whole([p for member in members for p in member], path)
+    # members that could not open the value are out (a string member for an object)
+    inside = [m for m, r in zip(members, reach, strict=True) if r > 0]
+
+    def tag_errors(member: list[_Problem]) -> list[_Problem]:
+        found = []
+        for problem in member:
+            keys = problem.keys(depth + 1)
+            if len(keys) == 1 and keys[0] in TAG_FIELDS:
+                found.append(problem)
+        return found
+
+    matching = [m for m in inside if not tag_errors(m)]
+    if not matching:
+        # every member refuses the tag: the tag is what is wrong
+        tags = [p for m in inside for p in tag_errors(m)]
+        at = (*path, *tags[0].keys(depth + 1))
+        if all(p.kind == "missing" for p in tags):
+            return _Verdict("missing_required_parameter", at, tags[:1])
+        return _whole([p for p in tags if p.kind != "missing"], at)
+
+    def fit(member: list[_Problem]) -> tuple[int, int, int]:
+        deepest = max(p.reach(depth + 1) for p in member)
+        unknown = sum(1 for p in member if p.kind == "extra_forbidden")
+        return (-deepest, unknown, len(member))
+
+    return _choose(min(matching, key=fit), depth + 1)
+
+
 def refusal(exc: ValidationError, data: Mapping[str, Any]) -> EventValidationError:
-    """The one error to report for a refused event: unknown fields first, then missing."""
-    errors = exc.errors()
-    rank = {"extra_forbidden": 0, "missing": 1}
-    first = min(errors, key=lambda e: rank.get(e["type"], 2))
-    # only a missing field is absent; otherwise a last step not in the payload is a
-    # union member's name (`model.str`), not part of the path
-    param = param_path(data, first["loc"], absent_last=first["type"] == "missing")
-    event_id = event_id_of(data)
-    kind = first["type"]
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        # the discriminating field itself is wrong or absent: name it
-        tag = str(first.get("ctx", {}).get("discriminator", "")).strip("'")
-        param = param_path(data, first["loc"], absent_last=False)
-        param = f"{param}.{tag}" if param else tag
-        if kind == "union_tag_not_found":
-            return EventValidationError(
-                "missing_required_parameter",
-                f"Missing required parameter: '{param}'.",
-                param,
-                event_id,
-            )
-    if kind == "extra_forbidden":
-        return EventValidationError(
-            "unknown_parameter", f"Unknown parameter: '{param}'.", param, event_id
-        )
-    if kind == "missing":
-        return EventValidationError(
-            "missing_required_parameter", f"Missing required parameter: '{param}'.", param, event_id
-        )
-    if kind in _TYPE_ERRORS:
-        return EventValidationError(
-            "invalid_type", f"Invalid type for '{param}': {first['msg']}.", param, event_id
-        )
+    """The one error to report for a refused event: the member of a union the client meant,
+    then unknown fields first, then missing ones, then wrong types and values."""
+    problems = [_Problem(error, data) for error in exc.errors()]
+    verdict = _choose(problems, 0)
     return EventValidationError(
-        "invalid_value", f"Invalid value for '{param}': {first['msg']}.", param, event_id
+        verdict.code, _message(verdict), _render(verdict.path), event_id_of(data)
     )
+
+
+def _message(verdict: _Verdict) -> str:
+    param = _render(verdict.path)
+    first = verdict.problems[0]
+    if verdict.code == "unknown_parameter":
+        return f"Unknown parameter: '{param}'."
+    if verdict.code == "missing_required_parameter":
+        return f"Missing required parameter: '{param}'."
+    got = first.error.get("input")
+    if first.kind == "union_tag_invalid":
+        got = got.get(verdict.path[-1]) if isinstance(got, Mapping) else got
+        tags = str(first.error.get("ctx", {}).get("expected_tags", ""))
+        if verdict.code == "invalid_type":
+            return (
+                f"Invalid type for '{param}': expected a string, but got {json_type(got)} instead."
+            )
+        return f"Invalid value for '{param}': {_shown(got)}. Supported values are: {tags}."
+    if verdict.code == "invalid_type":
+        expected = list(dict.fromkeys(t for p in verdict.problems for t in p.expected()))
+        wanted = _one_of(expected) if expected else "another type"
+        return f"Invalid type for '{param}': expected {wanted}, but got {json_type(got)} instead."
+    literals = list(dict.fromkeys(t for p in verdict.problems for t in p.literals()))
+    if first.kind == "literal_error" and literals:
+        return f"Invalid value for '{param}': {_shown(got)}. Supported values are: {', '.join(literals)}."
+    ctx = first.error.get("ctx", {})
+    for key, words in _BOUNDS.items():
+        if key in ctx:
+            wanted, shown = f"{words} {ctx[key]}", _shown(got)
+            if key.endswith("_length") and isinstance(got, (str, list)):
+                unit = "characters" if isinstance(got, str) else "items"
+                wanted, shown = f"{wanted} {unit}", str(len(got))
+            return f"Invalid value for '{param}': expected {wanted}, but got {shown} instead."
+    return f"Invalid value for '{param}': {first.error['msg']}."
+
+
+# pydantic's bound (in an error's ctx) -> how the message says it
+_BOUNDS: Final = {
+    "ge": "a value >=",
+    "gt": "a value >",
+    "le": "a value <=",
+    "lt": "a value <",
+    "min_length": "at least",
+    "max_length": "at most",
+}
+
+
+def _one_of(types: list[str]) -> str:
+    if len(types) == 1:
+        return types[0]
+    return "one of " + ", ".join(types[:-1]) + " or " + types[-1]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return repr(shown)
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def unreadable(data: Mapping[str, Any], exc: ValidationError | None = None) -> UnknownServerEvent:

@@ -10,12 +10,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
+from .._runtime import NOT_NULL
+
 
 class AudioTranscription(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    model: (
+    model: Annotated[
         str
         | Literal[
             "whisper-1",
@@ -25,47 +27,52 @@ class AudioTranscription(BaseModel):
             "gpt-4o-transcribe-diarize",
             "gpt-realtime-whisper",
         ]
-        | None
-    ) = None
-    language: str | None = None
-    prompt: str | None = None
-    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | None = None
+        | None,
+        NOT_NULL,
+    ] = None
+    language: Annotated[str | None, NOT_NULL] = None
+    prompt: Annotated[str | None, NOT_NULL] = None
+    delay: Annotated[Literal["minimal", "low", "medium", "high", "xhigh"] | None, NOT_NULL] = None
 
 
 class BetaConversationItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str | None = None
-    type: Literal["message", "function_call", "function_call_output"] | None = None
-    object: Literal["realtime.item"] | None = None
-    status: Literal["completed", "incomplete", "in_progress"] | None = None
-    role: Literal["user", "assistant", "system"] | None = None
-    content: list[BetaConversationItemContentItem] | None = None
-    call_id: str | None = None
-    name: str | None = None
-    arguments: str | None = None
-    output: str | None = None
+    id: Annotated[str | None, NOT_NULL] = None
+    type: Annotated[
+        Literal["message", "function_call", "function_call_output"] | None, NOT_NULL
+    ] = None
+    object: Annotated[Literal["realtime.item"] | None, NOT_NULL] = None
+    status: Annotated[Literal["completed", "incomplete", "in_progress"] | None, NOT_NULL] = None
+    role: Annotated[Literal["user", "assistant", "system"] | None, NOT_NULL] = None
+    content: Annotated[list[BetaConversationItemContentItem] | None, NOT_NULL] = None
+    call_id: Annotated[str | None, NOT_NULL] = None
+    name: Annotated[str | None, NOT_NULL] = None
+    arguments: Annotated[str | None, NOT_NULL] = None
+    output: Annotated[str | None, NOT_NULL] = None
 
 
 class BetaConversationItemContentItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["input_text", "input_audio", "item_reference", "text", "audio"] | None = None
-    text: str | None = None
-    id: str | None = None
-    audio: str | None = None
-    transcript: str | None = None
+    type: Annotated[
+        Literal["input_text", "input_audio", "item_reference", "text", "audio"] | None, NOT_NULL
+    ] = None
+    text: Annotated[str | None, NOT_NULL] = None
+    id: Annotated[str | None, NOT_NULL] = None
+    audio: Annotated[str | None, NOT_NULL] = None
+    transcript: Annotated[str | None, NOT_NULL] = None
 
 
 class BetaConversationItemCreateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["conversation.item.create"]
-    previous_item_id: str | None = None
+    previous_item_id: Annotated[str | None, NOT_NULL] = None
     item: BetaConversationItem
 
 
@@ -73,7 +80,7 @@ class BetaConversationItemDeleteEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["conversation.item.delete"]
     item_id: str
 
@@ -82,7 +89,7 @@ class BetaConversationItemRetrieveEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["conversation.item.retrieve"]
     item_id: str
 
@@ -91,7 +98,7 @@ class BetaConversationItemTruncateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["conversation.item.truncate"]
     item_id: str
     content_index: int
@@ -102,7 +109,7 @@ class BetaInputAudioBufferAppendEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["input_audio_buffer.append"]
     audio: str
 
@@ -111,7 +118,7 @@ class BetaInputAudioBufferClearEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["input_audio_buffer.clear"]
 
 
@@ -119,7 +126,7 @@ class BetaInputAudioBufferCommitEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["input_audio_buffer.commit"]
 
 
@@ -127,7 +134,7 @@ class BetaOutputAudioBufferClearEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["output_audio_buffer.clear"]
 
 
@@ -135,49 +142,50 @@ class BetaResponseCancelEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["response.cancel"]
-    response_id: str | None = None
+    response_id: Annotated[str | None, NOT_NULL] = None
 
 
 class BetaResponseCreateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["response.create"]
-    response: BetaResponseCreateParams | None = None
+    response: Annotated[BetaResponseCreateParams | None, NOT_NULL] = None
 
 
 class BetaResponseCreateParams(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    modalities: list[Literal["text", "audio"]] | None = None
-    instructions: str | None = None
-    voice: VoiceIdsOrCustomVoice | None = None
-    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = None
-    tools: list[BetaResponseCreateParamsTool] | None = None
+    modalities: Annotated[list[Literal["text", "audio"]] | None, NOT_NULL] = None
+    instructions: Annotated[str | None, NOT_NULL] = None
+    voice: Annotated[VoiceIdsOrCustomVoice | None, NOT_NULL] = None
+    output_audio_format: Annotated[Literal["pcm16", "g711_ulaw", "g711_alaw"] | None, NOT_NULL] = (
+        None
+    )
+    tools: Annotated[list[BetaResponseCreateParamsTool] | None, NOT_NULL] = None
     tool_choice: Annotated[
-        ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | None,
-        Field(validate_default=True),
+        ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP, Field(validate_default=True)
     ] = "auto"
-    temperature: float | None = None
-    max_output_tokens: int | Literal["inf"] | None = None
-    conversation: str | Literal["auto", "none"] | None = None
+    temperature: Annotated[float | None, NOT_NULL] = None
+    max_output_tokens: Annotated[int | Literal["inf"] | None, NOT_NULL] = None
+    conversation: Annotated[str | Literal["auto", "none"] | None, NOT_NULL] = None
     metadata: Metadata | None = None
     prompt: Prompt | None = None
-    input: list[BetaConversationItem] | None = None
+    input: Annotated[list[BetaConversationItem] | None, NOT_NULL] = None
 
 
 class BetaResponseCreateParamsTool(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["function"] | None = None
-    name: str | None = None
-    description: str | None = None
-    parameters: dict[str, Any] | None = None
+    type: Annotated[Literal["function"] | None, NOT_NULL] = None
+    name: Annotated[str | None, NOT_NULL] = None
+    description: Annotated[str | None, NOT_NULL] = None
+    parameters: Annotated[dict[str, Any] | None, NOT_NULL] = None
 
 
 class BetaSessionConfig(BaseModel):
@@ -185,20 +193,22 @@ class BetaSessionConfig(BaseModel):
         extra="forbid",
     )
     client_secret: BetaSessionConfigClientSecret
-    modalities: list[Literal["text", "audio"]] | None = None
-    instructions: str | None = None
-    voice: VoiceIdsOrCustomVoice | None = None
-    input_audio_format: str | None = None
-    output_audio_format: str | None = None
-    input_audio_transcription: BetaSessionConfigInputAudioTranscription | None = None
-    speed: Annotated[float | None, Field(ge=0.25, le=1.5)] = 1
-    tracing: Literal["auto"] | BetaSessionConfigTracing | None = None
-    turn_detection: BetaSessionConfigTurnDetection | None = None
-    tools: list[BetaSessionConfigTool] | None = None
-    tool_choice: str | None = None
-    temperature: float | None = None
-    max_response_output_tokens: int | Literal["inf"] | None = None
-    truncation: Truncation | None = None
+    modalities: Annotated[list[Literal["text", "audio"]] | None, NOT_NULL] = None
+    instructions: Annotated[str | None, NOT_NULL] = None
+    voice: Annotated[VoiceIdsOrCustomVoice | None, NOT_NULL] = None
+    input_audio_format: Annotated[str | None, NOT_NULL] = None
+    output_audio_format: Annotated[str | None, NOT_NULL] = None
+    input_audio_transcription: Annotated[
+        BetaSessionConfigInputAudioTranscription | None, NOT_NULL
+    ] = None
+    speed: Annotated[float, Field(ge=0.25, le=1.5)] = 1
+    tracing: Annotated[Literal["auto"] | BetaSessionConfigTracing | None, NOT_NULL] = None
+    turn_detection: Annotated[BetaSessionConfigTurnDetection | None, NOT_NULL] = None
+    tools: Annotated[list[BetaSessionConfigTool] | None, NOT_NULL] = None
+    tool_choice: Annotated[str | None, NOT_NULL] = None
+    temperature: Annotated[float | None, NOT_NULL] = None
+    max_response_output_tokens: Annotated[int | Literal["inf"] | None, NOT_NULL] = None
+    truncation: Annotated[Truncation | None, NOT_NULL] = None
     prompt: Prompt | None = None
 
 
@@ -214,43 +224,43 @@ class BetaSessionConfigInputAudioTranscription(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    model: str | None = None
+    model: Annotated[str | None, NOT_NULL] = None
 
 
 class BetaSessionConfigTool(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["function"] | None = None
-    name: str | None = None
-    description: str | None = None
-    parameters: dict[str, Any] | None = None
+    type: Annotated[Literal["function"] | None, NOT_NULL] = None
+    name: Annotated[str | None, NOT_NULL] = None
+    description: Annotated[str | None, NOT_NULL] = None
+    parameters: Annotated[dict[str, Any] | None, NOT_NULL] = None
 
 
 class BetaSessionConfigTracing(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    workflow_name: str | None = None
-    group_id: str | None = None
-    metadata: dict[str, Any] | None = None
+    workflow_name: Annotated[str | None, NOT_NULL] = None
+    group_id: Annotated[str | None, NOT_NULL] = None
+    metadata: Annotated[dict[str, Any] | None, NOT_NULL] = None
 
 
 class BetaSessionConfigTurnDetection(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: str | None = None
-    threshold: float | None = None
-    prefix_padding_ms: int | None = None
-    silence_duration_ms: int | None = None
+    type: Annotated[str | None, NOT_NULL] = None
+    threshold: Annotated[float | None, NOT_NULL] = None
+    prefix_padding_ms: Annotated[int | None, NOT_NULL] = None
+    silence_duration_ms: Annotated[int | None, NOT_NULL] = None
 
 
 class BetaSessionUpdateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["session.update"]
     session: BetaSessionConfig
 
@@ -259,7 +269,7 @@ class BetaTranscriptionSessionUpdateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["transcription_session.update"]
     session: LegacyTranscriptionSessionConfig
 
@@ -296,10 +306,10 @@ class InputFileContent(BaseModel):
     )
     type: Literal["input_file"]
     file_id: str | None = None
-    filename: str | None = None
-    file_data: str | None = None
-    file_url: str | None = None
-    detail: FileInputDetail | None = None
+    filename: Annotated[str | None, NOT_NULL] = None
+    file_data: Annotated[str | None, NOT_NULL] = None
+    file_url: Annotated[str | None, NOT_NULL] = None
+    detail: Annotated[FileInputDetail | None, NOT_NULL] = None
 
 
 class InputImageContent(BaseModel):
@@ -324,30 +334,32 @@ class LegacyTranscriptionSessionConfig(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    turn_detection: LegacyTranscriptionSessionConfigTurnDetection | None = None
+    turn_detection: Annotated[LegacyTranscriptionSessionConfigTurnDetection | None, NOT_NULL] = None
     input_audio_noise_reduction: LegacyTranscriptionSessionConfigInputAudioNoiseReduction | None = (
         None
     )
-    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = "pcm16"
-    input_audio_transcription: AudioTranscription | None = None
-    include: list[Literal["item.input_audio_transcription.logprobs"]] | None = None
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] = "pcm16"
+    input_audio_transcription: Annotated[AudioTranscription | None, NOT_NULL] = None
+    include: Annotated[
+        list[Literal["item.input_audio_transcription.logprobs"]] | None, NOT_NULL
+    ] = None
 
 
 class LegacyTranscriptionSessionConfigInputAudioNoiseReduction(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: NoiseReductionType | None = None
+    type: Annotated[NoiseReductionType | None, NOT_NULL] = None
 
 
 class LegacyTranscriptionSessionConfigTurnDetection(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["server_vad"] | None = None
-    threshold: float | None = None
-    prefix_padding_ms: int | None = None
-    silence_duration_ms: int | None = None
+    type: Annotated[Literal["server_vad"] | None, NOT_NULL] = None
+    threshold: Annotated[float | None, NOT_NULL] = None
+    prefix_padding_ms: Annotated[int | None, NOT_NULL] = None
+    silence_duration_ms: Annotated[int | None, NOT_NULL] = None
 
 
 Metadata = TypeAliasType("Metadata", dict[str, str] | None)
@@ -400,7 +412,7 @@ class TruncationRetentionRatio(BaseModel):
     )
     type: Literal["retention_ratio"]
     retention_ratio: Annotated[float, Field(ge=0.0, le=1.0)]
-    token_limits: TruncationRetentionRatioTokenLimits | None = None
+    token_limits: Annotated[TruncationRetentionRatioTokenLimits | None, NOT_NULL] = None
 
 
 Truncation = TypeAliasType("Truncation", Literal["auto", "disabled"] | TruncationRetentionRatio)
@@ -410,7 +422,7 @@ class TruncationRetentionRatioTokenLimits(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    post_instructions: Annotated[int | None, Field(ge=0)] = None
+    post_instructions: Annotated[int | None, NOT_NULL, Field(ge=0)] = None
 
 
 class VoiceIdsOrCustomVoiceVoiceIdsOrCustomVoice(BaseModel):

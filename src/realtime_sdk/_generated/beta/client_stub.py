@@ -58,7 +58,7 @@ class AsyncConversationItemResource:
         self,
         *,
         item: BetaConversationItem | Mapping[str, Any],
-        previous_item_id: str | None = _UNSET,
+        previous_item_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `conversation.item.create`: Add an item to the conversation."""
@@ -225,7 +225,7 @@ class AsyncResponseResource:
     async def cancel(
         self,
         *,
-        response_id: str | None = _UNSET,
+        response_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.cancel`: Stop the response in progress."""
@@ -242,7 +242,7 @@ class AsyncResponseResource:
     async def create(
         self,
         *,
-        response: BetaResponseCreateParams | None | Mapping[str, Any] = _UNSET,
+        response: BetaResponseCreateParams | Mapping[str, Any] = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.create`: Ask the model for a response."""
@@ -346,7 +346,7 @@ class ConversationItemResource:
         self,
         *,
         item: BetaConversationItem | Mapping[str, Any],
-        previous_item_id: str | None = _UNSET,
+        previous_item_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `conversation.item.create`: Add an item to the conversation."""
@@ -513,7 +513,7 @@ class ResponseResource:
     def cancel(
         self,
         *,
-        response_id: str | None = _UNSET,
+        response_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.cancel`: Stop the response in progress."""
@@ -530,7 +530,7 @@ class ResponseResource:
     def create(
         self,
         *,
-        response: BetaResponseCreateParams | None | Mapping[str, Any] = _UNSET,
+        response: BetaResponseCreateParams | Mapping[str, Any] = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.create`: Ask the model for a response."""

@@ -10,49 +10,51 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
+from .._runtime import NOT_NULL, NullsOmitted
+
 
 class AssistantMessageItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str | None = None
-    object: Literal["realtime.item"] | None = None
+    id: Annotated[str | None, NOT_NULL] = None
+    object: Annotated[Literal["realtime.item"] | None, NOT_NULL] = None
     type: Literal["message"]
-    status: Literal["completed", "incomplete", "in_progress"] | None = None
+    status: Annotated[Literal["completed", "incomplete", "in_progress"] | None, NOT_NULL] = None
     role: Literal["assistant"]
-    content: list[AssistantMessageItemContentItem]
+    content: Annotated[list[AssistantMessageItemContentItem], NullsOmitted("transcript")]
 
 
 class AssistantMessageItemContentItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["output_text", "output_audio"] | None = None
-    text: str | None = None
-    audio: str | None = None
-    transcript: str | None = None
+    type: Annotated[Literal["output_text", "output_audio"] | None, NOT_NULL] = None
+    text: Annotated[str | None, NOT_NULL] = None
+    audio: Annotated[str | None, NOT_NULL] = None
+    transcript: Annotated[str | None, NOT_NULL] = None
 
 
 class AudioFormatsAudioPcm(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["audio/pcm"] | None = None
-    rate: Literal[24000] | None = None
+    type: Annotated[Literal["audio/pcm"] | None, NOT_NULL] = None
+    rate: Annotated[Literal[24000] | None, NOT_NULL] = None
 
 
 class AudioFormatsAudioPcma(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["audio/pcma"] | None = None
+    type: Annotated[Literal["audio/pcma"] | None, NOT_NULL] = None
 
 
 class AudioFormatsAudioPcmu(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["audio/pcmu"] | None = None
+    type: Annotated[Literal["audio/pcmu"] | None, NOT_NULL] = None
 
 
 AudioFormats = TypeAliasType(
@@ -64,7 +66,7 @@ class AudioTranscription(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    model: (
+    model: Annotated[
         str
         | Literal[
             "whisper-1",
@@ -74,20 +76,21 @@ class AudioTranscription(BaseModel):
             "gpt-4o-transcribe-diarize",
             "gpt-realtime-whisper",
         ]
-        | None
-    ) = None
-    language: str | None = None
-    prompt: str | None = None
-    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | None = None
+        | None,
+        NOT_NULL,
+    ] = None
+    language: Annotated[str | None, NOT_NULL] = None
+    prompt: Annotated[str | None, NOT_NULL] = None
+    delay: Annotated[Literal["minimal", "low", "medium", "high", "xhigh"] | None, NOT_NULL] = None
 
 
 class ConversationItemCreateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["conversation.item.create"]
-    previous_item_id: str | None = None
+    previous_item_id: Annotated[str | None, NOT_NULL] = None
     item: ConversationItem
 
 
@@ -95,7 +98,7 @@ class ConversationItemDeleteEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["conversation.item.delete"]
     item_id: str
 
@@ -104,7 +107,7 @@ class ConversationItemRetrieveEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["conversation.item.retrieve"]
     item_id: str
 
@@ -113,7 +116,7 @@ class ConversationItemTruncateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["conversation.item.truncate"]
     item_id: str
     content_index: int
@@ -127,11 +130,11 @@ class FunctionCallItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str | None = None
-    object: Literal["realtime.item"] | None = None
+    id: Annotated[str | None, NOT_NULL] = None
+    object: Annotated[Literal["realtime.item"] | None, NOT_NULL] = None
     type: Literal["function_call"]
-    status: Literal["completed", "incomplete", "in_progress"] | None = None
-    call_id: str | None = None
+    status: Annotated[Literal["completed", "incomplete", "in_progress"] | None, NOT_NULL] = None
+    call_id: Annotated[str | None, NOT_NULL] = None
     name: str
     arguments: str
 
@@ -140,10 +143,10 @@ class FunctionCallOutputItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str | None = None
-    object: Literal["realtime.item"] | None = None
+    id: Annotated[str | None, NOT_NULL] = None
+    object: Annotated[Literal["realtime.item"] | None, NOT_NULL] = None
     type: Literal["function_call_output"]
-    status: Literal["completed", "incomplete", "in_progress"] | None = None
+    status: Annotated[Literal["completed", "incomplete", "in_progress"] | None, NOT_NULL] = None
     call_id: str
     output: str
 
@@ -152,10 +155,10 @@ class FunctionTool(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["function"] | None = None
-    name: str | None = None
-    description: str | None = None
-    parameters: dict[str, Any] | None = None
+    type: Annotated[Literal["function"] | None, NOT_NULL] = None
+    name: Annotated[str | None, NOT_NULL] = None
+    description: Annotated[str | None, NOT_NULL] = None
+    parameters: Annotated[dict[str, Any] | None, NOT_NULL] = None
 
 
 ImageDetail = TypeAliasType("ImageDetail", Literal["low", "high", "auto", "original"])
@@ -165,7 +168,7 @@ class InputAudioBufferAppendEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["input_audio_buffer.append"]
     audio: str
 
@@ -174,7 +177,7 @@ class InputAudioBufferClearEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["input_audio_buffer.clear"]
 
 
@@ -182,7 +185,7 @@ class InputAudioBufferCommitEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["input_audio_buffer.commit"]
 
 
@@ -192,10 +195,10 @@ class InputFileContent(BaseModel):
     )
     type: Literal["input_file"]
     file_id: str | None = None
-    filename: str | None = None
-    file_data: str | None = None
-    file_url: str | None = None
-    detail: FileInputDetail | None = None
+    filename: Annotated[str | None, NOT_NULL] = None
+    file_data: Annotated[str | None, NOT_NULL] = None
+    file_url: Annotated[str | None, NOT_NULL] = None
+    detail: Annotated[FileInputDetail | None, NOT_NULL] = None
 
 
 class InputImageContent(BaseModel):
@@ -220,30 +223,32 @@ class LegacyTranscriptionSessionConfig(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    turn_detection: LegacyTranscriptionSessionConfigTurnDetection | None = None
+    turn_detection: Annotated[LegacyTranscriptionSessionConfigTurnDetection | None, NOT_NULL] = None
     input_audio_noise_reduction: LegacyTranscriptionSessionConfigInputAudioNoiseReduction | None = (
         None
     )
-    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = "pcm16"
-    input_audio_transcription: AudioTranscription | None = None
-    include: list[Literal["item.input_audio_transcription.logprobs"]] | None = None
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] = "pcm16"
+    input_audio_transcription: Annotated[AudioTranscription | None, NOT_NULL] = None
+    include: Annotated[
+        list[Literal["item.input_audio_transcription.logprobs"]] | None, NOT_NULL
+    ] = None
 
 
 class LegacyTranscriptionSessionConfigInputAudioNoiseReduction(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: NoiseReductionType | None = None
+    type: Annotated[NoiseReductionType | None, NOT_NULL] = None
 
 
 class LegacyTranscriptionSessionConfigTurnDetection(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["server_vad"] | None = None
-    threshold: float | None = None
-    prefix_padding_ms: int | None = None
-    silence_duration_ms: int | None = None
+    type: Annotated[Literal["server_vad"] | None, NOT_NULL] = None
+    threshold: Annotated[float | None, NOT_NULL] = None
+    prefix_padding_ms: Annotated[int | None, NOT_NULL] = None
+    silence_duration_ms: Annotated[int | None, NOT_NULL] = None
 
 
 class MCPApprovalRequest(BaseModel):
@@ -282,7 +287,7 @@ class MCPListTools(BaseModel):
         extra="forbid",
     )
     type: Literal["mcp_list_tools"]
-    id: str | None = None
+    id: Annotated[str | None, NOT_NULL] = None
     server_label: str
     tools: list[MCPListToolsTool]
 
@@ -312,8 +317,8 @@ class MCPTool(BaseModel):
     )
     type: Literal["mcp"]
     server_label: str
-    server_url: str | None = None
-    connector_id: (
+    server_url: Annotated[str | None, NOT_NULL] = None
+    connector_id: Annotated[
         Literal[
             "connector_dropbox",
             "connector_gmail",
@@ -324,14 +329,15 @@ class MCPTool(BaseModel):
             "connector_outlookemail",
             "connector_sharepoint",
         ]
-        | None
-    ) = None
-    authorization: str | None = None
-    server_description: str | None = None
+        | None,
+        NOT_NULL,
+    ] = None
+    authorization: Annotated[str | None, NOT_NULL] = None
+    server_description: Annotated[str | None, NOT_NULL] = None
     headers: dict[str, str] | None = None
     allowed_tools: list[str] | MCPToolFilter | None = None
     require_approval: MCPToolRequireApproval | Literal["always", "never"] | None = None
-    defer_loading: bool | None = None
+    defer_loading: Annotated[bool | None, NOT_NULL] = None
 
 
 class MCPToolCall(BaseModel):
@@ -369,16 +375,16 @@ class MCPToolFilter(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    tool_names: list[str] | None = None
-    read_only: bool | None = None
+    tool_names: Annotated[list[str] | None, NOT_NULL] = None
+    read_only: Annotated[bool | None, NOT_NULL] = None
 
 
 class MCPToolRequireApproval(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    always: MCPToolFilter | None = None
-    never: MCPToolFilter | None = None
+    always: Annotated[MCPToolFilter | None, NOT_NULL] = None
+    never: Annotated[MCPToolFilter | None, NOT_NULL] = None
 
 
 Metadata = TypeAliasType("Metadata", dict[str, str] | None)
@@ -391,7 +397,7 @@ class OutputAudioBufferClearEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["output_audio_buffer.clear"]
 
 
@@ -412,8 +418,8 @@ class RealtimeSessionConfig(BaseModel):
         extra="forbid",
     )
     type: Literal["realtime"]
-    output_modalities: list[Literal["text", "audio"]] | None = ["audio"]
-    model: (
+    output_modalities: list[Literal["text", "audio"]] = ["audio"]
+    model: Annotated[
         str
         | Literal[
             "gpt-realtime",
@@ -434,21 +440,26 @@ class RealtimeSessionConfig(BaseModel):
             "gpt-audio-mini-2025-10-06",
             "gpt-audio-mini-2025-12-15",
         ]
-        | None
-    ) = None
-    instructions: str | None = None
-    audio: RealtimeSessionConfigAudio | None = None
-    include: list[Literal["item.input_audio_transcription.logprobs"]] | None = None
-    tracing: Literal["auto"] | RealtimeSessionConfigTracing | None = None
-    tools: list[FunctionTool | MCPTool] | None = None
+        | None,
+        NOT_NULL,
+    ] = None
+    instructions: Annotated[str | None, NOT_NULL] = None
+    audio: Annotated[RealtimeSessionConfigAudio | None, NOT_NULL] = None
+    include: Annotated[
+        list[Literal["item.input_audio_transcription.logprobs"]] | None, NOT_NULL
+    ] = None
+    tracing: Annotated[
+        Literal["auto"] | RealtimeSessionConfigTracing | None,
+        NullsOmitted("group_id", "metadata", "workflow_name"),
+    ] = None
+    tools: Annotated[list[FunctionTool | MCPTool] | None, NOT_NULL] = None
     tool_choice: Annotated[
-        ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | None,
-        Field(validate_default=True),
+        ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP, Field(validate_default=True)
     ] = "auto"
-    parallel_tool_calls: bool | None = None
-    reasoning: Reasoning | None = None
-    max_output_tokens: int | Literal["inf"] | None = None
-    truncation: Truncation | None = None
+    parallel_tool_calls: Annotated[bool | None, NOT_NULL] = None
+    reasoning: Annotated[Reasoning | None, NOT_NULL] = None
+    max_output_tokens: Annotated[int | Literal["inf"] | None, NOT_NULL] = None
+    truncation: Annotated[Truncation | None, NOT_NULL] = None
     prompt: Prompt | None = None
 
 
@@ -456,15 +467,15 @@ class RealtimeSessionConfigAudio(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    input: RealtimeSessionConfigAudioInput | None = None
-    output: RealtimeSessionConfigAudioOutput | None = None
+    input: Annotated[RealtimeSessionConfigAudioInput | None, NOT_NULL] = None
+    output: Annotated[RealtimeSessionConfigAudioOutput | None, NOT_NULL] = None
 
 
 class RealtimeSessionConfigAudioInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    format: AudioFormats | None = None
+    format: Annotated[AudioFormats | None, NOT_NULL] = None
     transcription: AudioTranscription | None = None
     noise_reduction: RealtimeSessionConfigAudioInputNoiseReduction | None = None
     turn_detection: TurnDetection | None = None
@@ -474,32 +485,32 @@ class RealtimeSessionConfigAudioInputNoiseReduction(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: NoiseReductionType | None = None
+    type: Annotated[NoiseReductionType | None, NOT_NULL] = None
 
 
 class RealtimeSessionConfigAudioOutput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    format: AudioFormats | None = None
-    voice: Annotated[VoiceIdsOrCustomVoice | None, Field(validate_default=True)] = "alloy"
-    speed: Annotated[float | None, Field(ge=0.25, le=1.5)] = 1
+    format: Annotated[AudioFormats | None, NOT_NULL] = None
+    voice: Annotated[VoiceIdsOrCustomVoice, Field(validate_default=True)] = "alloy"
+    speed: Annotated[float, Field(ge=0.25, le=1.5)] = 1
 
 
 class RealtimeSessionConfigTracing(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    workflow_name: str | None = None
-    group_id: str | None = None
-    metadata: dict[str, Any] | None = None
+    workflow_name: Annotated[str | None, NOT_NULL] = None
+    group_id: Annotated[str | None, NOT_NULL] = None
+    metadata: Annotated[dict[str, Any] | None, NOT_NULL] = None
 
 
 class Reasoning(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    effort: ReasoningEffort | None = "low"
+    effort: Annotated[ReasoningEffort | None, NOT_NULL] = "low"
 
 
 ReasoningEffort = TypeAliasType(
@@ -511,54 +522,53 @@ class ResponseCancelEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["response.cancel"]
-    response_id: str | None = None
+    response_id: Annotated[str | None, NOT_NULL] = None
 
 
 class ResponseCreateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["response.create"]
-    response: ResponseCreateParams | None = None
+    response: Annotated[ResponseCreateParams | None, NOT_NULL] = None
 
 
 class ResponseCreateParams(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_modalities: list[Literal["text", "audio"]] | None = None
-    instructions: str | None = None
-    audio: ResponseCreateParamsAudio | None = None
-    tools: list[FunctionTool | MCPTool] | None = None
+    output_modalities: Annotated[list[Literal["text", "audio"]] | None, NOT_NULL] = None
+    instructions: Annotated[str | None, NOT_NULL] = None
+    audio: Annotated[ResponseCreateParamsAudio | None, NOT_NULL] = None
+    tools: Annotated[list[FunctionTool | MCPTool] | None, NOT_NULL] = None
     tool_choice: Annotated[
-        ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | None,
-        Field(validate_default=True),
+        ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP, Field(validate_default=True)
     ] = "auto"
-    parallel_tool_calls: bool | None = None
-    reasoning: Reasoning | None = None
-    max_output_tokens: int | Literal["inf"] | None = None
-    conversation: str | Literal["auto", "none"] | None = None
+    parallel_tool_calls: Annotated[bool | None, NOT_NULL] = None
+    reasoning: Annotated[Reasoning | None, NOT_NULL] = None
+    max_output_tokens: Annotated[int | Literal["inf"] | None, NOT_NULL] = None
+    conversation: Annotated[str | Literal["auto", "none"] | None, NOT_NULL] = None
     metadata: Metadata | None = None
     prompt: Prompt | None = None
-    input: list[ConversationItem] | None = None
+    input: Annotated[list[ConversationItem] | None, NOT_NULL] = None
 
 
 class ResponseCreateParamsAudio(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output: ResponseCreateParamsAudioOutput | None = None
+    output: Annotated[ResponseCreateParamsAudioOutput | None, NOT_NULL] = None
 
 
 class ResponseCreateParamsAudioOutput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    format: AudioFormats | None = None
-    voice: Annotated[VoiceIdsOrCustomVoice | None, Field(validate_default=True)] = "alloy"
+    format: Annotated[AudioFormats | None, NOT_NULL] = None
+    voice: Annotated[VoiceIdsOrCustomVoice, Field(validate_default=True)] = "alloy"
 
 
 ResponsePromptVariables = TypeAliasType(
@@ -571,7 +581,7 @@ class SessionUpdateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: Annotated[str | None, Field(max_length=512)] = None
+    event_id: Annotated[str | None, NOT_NULL, Field(max_length=512)] = None
     type: Literal["session.update"]
     session: Annotated[
         RealtimeSessionConfig | TranscriptionSessionConfig, Field(discriminator="type")
@@ -582,10 +592,10 @@ class SystemMessageItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str | None = None
-    object: Literal["realtime.item"] | None = None
+    id: Annotated[str | None, NOT_NULL] = None
+    object: Annotated[Literal["realtime.item"] | None, NOT_NULL] = None
     type: Literal["message"]
-    status: Literal["completed", "incomplete", "in_progress"] | None = None
+    status: Annotated[Literal["completed", "incomplete", "in_progress"] | None, NOT_NULL] = None
     role: Literal["system"]
     content: list[SystemMessageItemContentItem]
 
@@ -594,8 +604,8 @@ class SystemMessageItemContentItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["input_text"] | None = None
-    text: str | None = None
+    type: Annotated[Literal["input_text"] | None, NOT_NULL] = None
+    text: Annotated[str | None, NOT_NULL] = None
 
 
 class ToolChoiceFunction(BaseModel):
@@ -623,23 +633,25 @@ class TranscriptionSessionConfig(BaseModel):
         extra="forbid",
     )
     type: Literal["transcription"]
-    audio: TranscriptionSessionConfigAudio | None = None
-    include: list[Literal["item.input_audio_transcription.logprobs"]] | None = None
+    audio: Annotated[TranscriptionSessionConfigAudio | None, NOT_NULL] = None
+    include: Annotated[
+        list[Literal["item.input_audio_transcription.logprobs"]] | None, NOT_NULL
+    ] = None
 
 
 class TranscriptionSessionConfigAudio(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    input: TranscriptionSessionConfigAudioInput | None = None
+    input: Annotated[TranscriptionSessionConfigAudioInput | None, NOT_NULL] = None
 
 
 class TranscriptionSessionConfigAudioInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    format: AudioFormats | None = None
-    transcription: AudioTranscription | None = None
+    format: Annotated[AudioFormats | None, NOT_NULL] = None
+    transcription: Annotated[AudioTranscription | None, NOT_NULL] = None
     noise_reduction: TranscriptionSessionConfigAudioInputNoiseReduction | None = None
     turn_detection: TurnDetection | None = None
 
@@ -648,14 +660,14 @@ class TranscriptionSessionConfigAudioInputNoiseReduction(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: NoiseReductionType | None = None
+    type: Annotated[NoiseReductionType | None, NOT_NULL] = None
 
 
 class TranscriptionSessionUpdateEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    event_id: str | None = None
+    event_id: Annotated[str | None, NOT_NULL] = None
     type: Literal["transcription_session.update"]
     session: LegacyTranscriptionSessionConfig
 
@@ -686,7 +698,7 @@ class TruncationRetentionRatio(BaseModel):
     )
     type: Literal["retention_ratio"]
     retention_ratio: Annotated[float, Field(ge=0.0, le=1.0)]
-    token_limits: TruncationRetentionRatioTokenLimits | None = None
+    token_limits: Annotated[TruncationRetentionRatioTokenLimits | None, NOT_NULL] = None
 
 
 Truncation = TypeAliasType("Truncation", Literal["auto", "disabled"] | TruncationRetentionRatio)
@@ -696,7 +708,7 @@ class TruncationRetentionRatioTokenLimits(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    post_instructions: Annotated[int | None, Field(ge=0)] = None
+    post_instructions: Annotated[int | None, NOT_NULL, Field(ge=0)] = None
 
 
 class TurnDetectionSemanticVad(BaseModel):
@@ -704,9 +716,9 @@ class TurnDetectionSemanticVad(BaseModel):
         extra="forbid",
     )
     type: Literal["semantic_vad"]
-    eagerness: Literal["low", "medium", "high", "auto"] | None = "auto"
-    create_response: bool | None = True
-    interrupt_response: bool | None = True
+    eagerness: Literal["low", "medium", "high", "auto"] = "auto"
+    create_response: bool = True
+    interrupt_response: bool = True
 
 
 class TurnDetectionServerVad(BaseModel):
@@ -714,11 +726,11 @@ class TurnDetectionServerVad(BaseModel):
         extra="forbid",
     )
     type: Literal["server_vad"]
-    threshold: float | None = None
-    prefix_padding_ms: int | None = None
-    silence_duration_ms: int | None = None
-    create_response: bool | None = True
-    interrupt_response: bool | None = True
+    threshold: Annotated[float | None, NOT_NULL] = None
+    prefix_padding_ms: Annotated[int | None, NOT_NULL] = None
+    silence_duration_ms: Annotated[int | None, NOT_NULL] = None
+    create_response: bool = True
+    interrupt_response: bool = True
     idle_timeout_ms: TurnDetectionServerVadIdleTimeoutMs | None = None
 
 
@@ -740,12 +752,12 @@ class UserMessageItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str | None = None
-    object: Literal["realtime.item"] | None = None
+    id: Annotated[str | None, NOT_NULL] = None
+    object: Annotated[Literal["realtime.item"] | None, NOT_NULL] = None
     type: Literal["message"]
-    status: Literal["completed", "incomplete", "in_progress"] | None = None
+    status: Annotated[Literal["completed", "incomplete", "in_progress"] | None, NOT_NULL] = None
     role: Literal["user"]
-    content: list[UserMessageItemContentItem]
+    content: Annotated[list[UserMessageItemContentItem], NullsOmitted("transcript")]
 
 
 ConversationItemMessage = TypeAliasType(
@@ -776,12 +788,12 @@ class UserMessageItemContentItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["input_text", "input_audio", "input_image"] | None = None
-    text: str | None = None
-    audio: str | None = None
-    image_url: str | None = None
-    detail: Literal["auto", "low", "high"] | None = "auto"
-    transcript: str | None = None
+    type: Annotated[Literal["input_text", "input_audio", "input_image"] | None, NOT_NULL] = None
+    text: Annotated[str | None, NOT_NULL] = None
+    audio: Annotated[str | None, NOT_NULL] = None
+    image_url: Annotated[str | None, NOT_NULL] = None
+    detail: Literal["auto", "low", "high"] = "auto"
+    transcript: Annotated[str | None, NOT_NULL] = None
 
 
 class VoiceIdsOrCustomVoiceVoiceIdsOrCustomVoice(BaseModel):

@@ -59,7 +59,7 @@ class AsyncConversationItemResource:
         self,
         *,
         item: ConversationItem | Mapping[str, Any],
-        previous_item_id: str | None = _UNSET,
+        previous_item_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `conversation.item.create`: Add an item to the conversation."""
@@ -226,7 +226,7 @@ class AsyncResponseResource:
     async def cancel(
         self,
         *,
-        response_id: str | None = _UNSET,
+        response_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.cancel`: Stop the response in progress."""
@@ -243,7 +243,7 @@ class AsyncResponseResource:
     async def create(
         self,
         *,
-        response: ResponseCreateParams | None | Mapping[str, Any] = _UNSET,
+        response: ResponseCreateParams | Mapping[str, Any] = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.create`: Ask the model for a response."""
@@ -347,7 +347,7 @@ class ConversationItemResource:
         self,
         *,
         item: ConversationItem | Mapping[str, Any],
-        previous_item_id: str | None = _UNSET,
+        previous_item_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `conversation.item.create`: Add an item to the conversation."""
@@ -514,7 +514,7 @@ class ResponseResource:
     def cancel(
         self,
         *,
-        response_id: str | None = _UNSET,
+        response_id: str = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.cancel`: Stop the response in progress."""
@@ -531,7 +531,7 @@ class ResponseResource:
     def create(
         self,
         *,
-        response: ResponseCreateParams | None | Mapping[str, Any] = _UNSET,
+        response: ResponseCreateParams | Mapping[str, Any] = _UNSET,
         event_id: str | None = None,
     ) -> None:
         """Send `response.create`: Ask the model for a response."""

@@ -19,6 +19,7 @@ from .._runtime import (
     EventValidationError,
     UnknownServerEvent,
     event_id_of,
+    json_type,
     load_object,
     refusal,
     unreadable,
@@ -95,15 +96,22 @@ _SUPPORTED = ", ".join(f"'{name}'" for name in CLIENT_EVENT_TYPES)
 def parse_client_event(raw: str | bytes | bytearray | Mapping[str, Any]) -> c.ClientEvent:
     """A client event, or EventValidationError naming what is wrong and where."""
     data = load_object(raw)
-    kind = data.get("type")
-    if kind is None:
+    if "type" not in data:
         raise EventValidationError(
             "missing_required_parameter",
             "Missing required parameter: 'type'.",
             "type",
             event_id_of(data),
         )
-    model = CLIENT_EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    kind = data["type"]
+    if not isinstance(kind, str):
+        raise EventValidationError(
+            "invalid_type",
+            f"Invalid type for 'type': expected a string, but got {json_type(kind)} instead.",
+            "type",
+            event_id_of(data),
+        )
+    model = CLIENT_EVENT_TYPES.get(kind)
     if model is None:
         raise EventValidationError(
             "invalid_value",
