@@ -545,6 +545,64 @@ def _raw_makers() -> list[RawMaker]:
     ]
 
 
+# -- regressions -----------------------------------------------------------------------
+
+# Events that once ended a session, made the server fail or got a wrong `param`: each
+# cell sends its dialect's first, whatever the seed, so a regression fails every run.
+# (dialect or "*", event, param the error must name or None, what it was)
+REGRESSIONS: tuple[tuple[str, dict[str, Any] | str, str | None, str], ...] = (
+    ("*", {"type": "input_audio_buffer.append", "audio": "AQID"}, "audio",
+     "odd-length PCM16 ended the session"),
+    ("*", {"type": "conversation.item.create", "item": _item_audio("%%%", "ga")},
+     "item.content[0].audio", "bad base64 in an input_audio part ended the session"),
+    ("*", _deep(20_000, "array"), None, "deep JSON ended a beta session"),
+    ("ga", {"type": "session.update", "session": {"type": "realtime", "audio": None}},
+     "session.audio", "audio: null made the server fail"),
+    ("ga", {"type": "response.create", "response": {"audio": {"output": None}}},
+     "response.audio.output", "output: null made the server fail"),
+    ("ga", {"type": "response.create",
+            "response": {"audio": {"output": {"format": {}, "voice": {"id": ""}}}}},
+     None, "a format with no type made the server fail"),
+    ("ga", {"type": "response.cancel", "response_id": None}, "response_id",
+     "response_id: null made the server fail"),
+    ("ga", {"type": "session.update",
+            "session": {"type": "realtime",
+                        "tools": [{"type": "mcp", "server_label": "x", UNKNOWN_FIELD: 1}]}},
+     f"session.tools[0].{UNKNOWN_FIELD}", "an MCP tool's fault was named on the function tool"),
+    ("beta", {"type": "response.create",
+              "response": {"max_output_tokens": 9, "voice": {"id": "v"},
+                           "output_audio_format": "g711_ulaw"}},
+     None, "a custom voice with G.711 output ended a beta session"),
+    ("beta", {"type": "response.cancel", "response_id": ""}, None,
+     "an empty response_id made the server fail"),
+    ("beta", {"type": "response.create", "response": {"max_output_tokens": False}},
+     "response.max_output_tokens", "the beta name was answered with another"),
+    ("*", {"type": "output_audio_buffer.clear"}, None,
+     "the error (over WebRTC) did not echo the event_id"),
+)  # fmt: skip
+
+
+def regression_cases(dialect: str, prefix: str, carried: dict[str, bool]) -> list[Case]:
+    schemas = {e.name: e.schema_name for e in fuzz_spec.client_events() if e.dialect == dialect}
+    cases = []
+    for n, (where, event, param, note) in enumerate(REGRESSIONS):
+        if where not in ("*", dialect):
+            continue
+        eid = f"fz_r{n}"
+        if isinstance(event, str):
+            cases.append(Case(f"{prefix}-r{n}", dialect, "raw", "regression", (event,), True,
+                              note=note))  # fmt: skip
+            continue
+        event = {**event, "event_id": eid}
+        schema = fuzz_spec.inlined(schemas[event["type"]])
+        invalid = param is not None or not fuzz_spec.is_valid(schema, event)
+        cases.append(
+            Case(f"{prefix}-r{n}", dialect, event["type"], "regression", (_dumps(event),),
+                 invalid, param, eid, note=note, carried=carried.get(event["type"], True))
+        )  # fmt: skip
+    return cases
+
+
 # -- cells ------------------------------------------------------------------------------
 
 
@@ -599,7 +657,9 @@ def iter_cell_cases(
     # a sideband socket speaks into a WebRTC call: what the call's session carries counts
     session_transport = "websocket" if transport == "websocket" else "webrtc"
     carried = {e.name: session_transport in e.transports for e in events}
-    for index in range(count):
+    regressions = regression_cases(dialect, prefix, carried)
+    yield from regressions
+    for index in range(len(regressions), count):
         eid = f"fz_{index}"
         case_id = f"{prefix}-{index}"
         roll = rng.random()

@@ -7,9 +7,10 @@ from collections import Counter
 
 from fuzz_runner import Finding, Report
 
-# what fails a run (and the pytest subset): the rule the fuzz enforces, and the
-# `error.param` naming (less what PARAM_ALLOWED excuses)
-FAILING = ("lost", "server_error", "param_mismatch")
+# what fails a run (and the pytest subset): the rule the fuzz enforces (no lost session
+# or call, an `error` that echoes the event's id, no server fault), and the `error.param`
+# naming (less what PARAM_ALLOWED excuses)
+FAILING = ("lost", "server_error", "echo_missing", "param_mismatch")
 
 # Param mismatches excused, each with its reason: (dialect, event, mutation kind,
 # expected param as a regular expression). Empty: every mismatch fails.

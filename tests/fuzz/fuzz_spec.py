@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,39 +57,59 @@ def spec() -> dict[str, Any]:
     return loaded
 
 
+def _without(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(schema: dict[str, Any]) -> dict[str, Any]:
+        properties = {k: v for k, v in schema["properties"].items() if k not in fields}
+        required = [r for r in schema.get("required", []) if r not in fields]
+        out = {**schema, "properties": properties, "required": required}
+        return out if required else {k: v for k, v in out.items() if k != "required"}
+
+    return change
+
+
+def _beta_item_by_type(schema: dict[str, Any]) -> dict[str, Any]:
+    """The beta item's one flat object as a union over `type`, each with its own
+    fields (GA's), and `type` (and a message's `role`) required."""
+    fields = {
+        "message": (["id", "object", "type", "status", "role", "content"], ["type", "role"]),
+        "function_call": (["id", "object", "type", "status", "call_id", "name", "arguments"], []),
+        "function_call_output": (["id", "object", "type", "status", "call_id", "output"], []),
+    }
+    variants = []
+    for kind, (names, required) in fields.items():
+        properties = {n: schema["properties"][n] for n in names}
+        properties["type"] = {"type": "string", "const": kind}
+        variants.append(
+            {"type": "object", "properties": properties, "required": sorted({"type", *required})}
+        )
+    return {"oneOf": variants}
+
+
 # Where the spec (as synced from upstream) and the server disagree on what a client may
 # send, the fuzz draws what the server takes, so that a mutation's answer says something
-# about the mutation and not about the disagreement (which alone would refuse every case
+# about the mutation and not about the disagreement (which alone would refuse most cases
 # of the event). Each is a finding of its own, for the spec's keepers.
-SPEC_REPAIRS: tuple[tuple[str, str, str], ...] = (
+SPEC_REPAIRS: tuple[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = (
     (
         "BetaSessionConfig",
-        "client_secret",
-        "the spec makes client_secret {value, expires_at} required in a beta session.update;"
-        " the server refuses it there (unknown_parameter 'session.client_secret'), as it is"
-        " the shape of the key a session create returns",
+        "the spec makes client_secret {value, expires_at} required in a beta session.update"
+        " (the shape of the key a session create returns) and allows truncation; the server"
+        " refuses both there (unknown_parameter 'session.client_secret', 'session.truncation')",
+        _without("client_secret", "truncation"),
     ),
     (
         "BetaConversationItem",
-        "+type",
-        "the spec leaves a beta item's type optional; the server requires it"
-        " (missing_required_parameter 'item.type'), as it does in GA",
+        "the spec's beta item is one flat object whose fields all apply to every type, with"
+        " no field required; the server requires type (and a message's role) and refuses"
+        " the fields of other types (unknown_parameter 'item.role' on a function_call_output)",
+        _beta_item_by_type,
     ),
 )
 
 
 def _repaired(schemas: dict[str, Any]) -> dict[str, Any]:
-    for name, change, _reason in SPEC_REPAIRS:
-        schema = schemas[name]
-        if change.startswith("+"):  # a field the server requires
-            required = schema.setdefault("required", [])
-            if change[1:] not in required:
-                required.append(change[1:])
-        else:  # a field the server refuses
-            schema.get("properties", {}).pop(change, None)
-            schema["required"] = [r for r in schema.get("required", []) if r != change]
-            if not schema["required"]:
-                del schema["required"]
+    for name, _reason, change in SPEC_REPAIRS:
+        schemas[name] = change(schemas[name])
     return schemas
 
 

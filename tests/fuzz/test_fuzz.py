@@ -3,10 +3,10 @@
 WebRTC call's data channel and a call's sideband socket, in both dialects.
 
 The rule: no client event ends a session or a call. Every refused event gets an
-`error` that names the wrong field in `error.param` (fuzz_report.PARAM_ALLOWED lists
-the mismatches excused, with why; empty when none is) and no event makes the server
-fail (`server_error`). `make fuzz` runs the same thing bigger, with a seed of its own.
-Deselect with `-m "not fuzz"`.
+`error` that echoes its `event_id` and names the wrong field in `error.param`
+(fuzz_report.PARAM_ALLOWED lists the mismatches excused, with why; empty when none is),
+and no event makes the server fail (`server_error`). `make fuzz` runs the same thing
+bigger, with a seed of its own. Deselect with `-m "not fuzz"`.
 """
 
 from __future__ import annotations
@@ -84,6 +84,13 @@ def test_no_session_or_call_is_lost(report: Report, cell: Cell) -> None:
 def test_no_event_makes_the_server_fail(report: Report) -> None:
     failed = report.findings("server_error")
     assert not failed, f"{len(failed)} server_error answers:\n" + _listing(report, "server_error")
+
+
+def test_every_error_echoes_the_event_id(report: Report) -> None:
+    missing = report.findings("echo_missing")
+    assert not missing, f"{len(missing)} errors do not echo the event's id:\n" + _listing(
+        report, "echo_missing"
+    )
 
 
 def test_error_param_names_the_wrong_field(report: Report) -> None:
