@@ -10,7 +10,7 @@ from fuzz_runner import Finding, Report
 # what fails a run (and the pytest subset): the rule the fuzz enforces (no lost session
 # or call, an `error` that echoes the event's id, no server fault), and the `error.param`
 # naming (less what PARAM_ALLOWED excuses)
-FAILING = ("lost", "server_error", "echo_missing", "param_mismatch")
+FAILING = ("lost", "unusable", "server_error", "echo_missing", "param_mismatch")
 
 # Param mismatches excused, each with its reason: (dialect, event, mutation kind,
 # expected param as a regular expression). Empty: every mismatch fails.
@@ -71,7 +71,7 @@ def render(report: Report, examples: int = 12) -> str:
         f"fuzz seed {report.seed} (replay: FUZZ_SEED={report.seed} make fuzz)"
         f"  {report.total('run')} cases in {report.seconds:.0f} s"
     )
-    header = ["cell", "cases", "accepted", "refused", "lost", "1009", "sessions",
+    header = ["cell", "cases", "accepted", "refused", "lost", "stuck", "1009", "sessions",
               "param ok/checked", "mismatch", "invalid ok'd", "server_error", "no echo",
               "other", "s"]  # fmt: skip
     rows = [header]
@@ -85,6 +85,7 @@ def render(report: Report, examples: int = 12) -> str:
                 str(c.accepted),
                 str(c.refused),
                 str(c.lost),
+                str(c.unusable),
                 str(c.clean_closes),
                 str(c.sessions),
                 f"{c.param_checked - mismatches}/{c.param_checked}",
@@ -98,7 +99,7 @@ def render(report: Report, examples: int = 12) -> str:
         )
     rows.append(
         ["total", str(report.total("run")), str(report.total("accepted")),
-         str(report.total("refused")), str(report.total("lost")),
+         str(report.total("refused")), str(report.total("lost")), str(report.total("unusable")),
          str(report.total("clean_closes")), str(report.total("sessions")),
          f"{report.total('param_checked') - len(report.findings('param_mismatch'))}"
          f"/{report.total('param_checked')}",
@@ -143,6 +144,8 @@ def render(report: Report, examples: int = 12) -> str:
 
     sections = [
         ("lost sessions/calls", "lost", lambda f: (f.case.kind, f.case.event, f.detail[:60])),
+        ("sessions that stopped answering (the case is the last one sent before the check)",
+         "unusable", lambda f: f.detail[:60]),
         ("server_error answers", "server_error",
          lambda f: (f.case.dialect, f.case.event, f.case.kind)),
         ("param mismatches", "param_mismatch",

@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fuzz_cases import Case, Mix, iter_cell_cases
-from fuzz_conns import Closed, Conn, RtcConn, SidebandConn, WsConn
+from fuzz_cases import SETUP_SUFFIX, Case, Mix, iter_cell_cases
+from fuzz_conns import Closed, Conn, RtcConn, SidebandConn, WsConn, baseline_update
 from fuzz_server import ProcessStats, ServerProcess
 
 TRANSPORTS = ("websocket", "webrtc", "sideband")
@@ -37,6 +37,7 @@ DIALECTS = ("ga", "beta")
 HANDLERS = ("echo", "agent")
 PROBE_TIMEOUT_S = 15.0
 ROTATE_EVERY = 400  # cases per session, then a fresh one (opening and closing is fuzzed too)
+HEALTH_EVERY = 100  # cases between two checks that the session still answers a text turn
 ERROR_FIELDS = ("type", "code", "message", "param", "event_id")
 # the pytest subset's seed and pool (the case tests draw from the same pool: drawn once)
 SUBSET_SEED = 20261204
@@ -71,6 +72,7 @@ class CellResult:
     refused: int = 0
     codes: Counter[str] = field(default_factory=Counter)
     lost: int = 0
+    unusable: int = 0  # sessions that stopped answering text turns
     clean_closes: int = 0
     sessions: int = 0
     param_checked: int = 0
@@ -163,6 +165,15 @@ def _is_error_for(event: dict[str, Any], event_id: str) -> bool:
     )
 
 
+def _is_setup(event_id: str) -> bool:
+    """Errors of what the runner sent around a case (cancels, a case's setup frame)."""
+    return event_id.startswith("fuzz_cancel") or event_id.endswith(SETUP_SUFFIX)
+
+
+class Stuck(Exception):
+    """The session answers, but a response it started never ends."""
+
+
 class Driver:
     """Sends cases on one session and reads their answers."""
 
@@ -206,6 +217,8 @@ class Driver:
             await self.conn.send(json.dumps(probe))
             await self._until(probe_id, PROBE_TIMEOUT_S, events)
             await self._quiet()
+        except Stuck as stuck:
+            outcome.lost = str(stuck)
         except Closed as closed:
             if case.too_big and closed.code == 1009:
                 outcome.clean_close = True
@@ -216,8 +229,7 @@ class Driver:
         outcome.errors = [
             e
             for e in events
-            if e.get("type") == "error"
-            and not str((e.get("error") or {}).get("event_id") or "").startswith("fuzz_cancel")
+            if e.get("type") == "error" and not _is_setup(str(_error(e).get("event_id") or ""))
         ]
         return outcome
 
@@ -226,8 +238,8 @@ class Driver:
         rounds = 0
         while self.active:
             rounds += 1
-            if rounds > 3:
-                raise TimeoutError
+            if rounds > 20:
+                raise Stuck(f"responses {sorted(self.active)} did not end after response.cancel")
             for response_id in sorted(self.active):
                 cancel = {
                     "type": "response.cancel",
@@ -242,6 +254,53 @@ class Driver:
             await self._until(probe_id, PROBE_TIMEOUT_S, [])
             if self.active:  # cancelled, its response.done may still be on its way
                 await asyncio.sleep(0.05)
+
+    async def health(self) -> str | None:
+        """A text turn (text replies, a user item, response.create): None if the session
+        answers it, or what is wrong. A session that can no longer respond is as good as
+        lost. Refusals a fuzzed configuration explains (a transcription session, tools it
+        must call...) are not counted: only a response that is active and cannot be
+        cancelled, or one that never ends."""
+        self.serial += 1
+        tag = f"fuzz_health_{self.serial}"
+        item = {"type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": "health check"}]}  # fmt: skip
+        frames = [
+            {**baseline_update(self.dialect), "event_id": f"{tag}_u"},
+            {"type": "conversation.item.create", "event_id": f"{tag}_i", "item": item},
+            {"type": "response.create", "event_id": f"{tag}_r"},
+        ]
+        try:
+            events = await self._exchange(frames)
+            refused = [_error(e).get("code") for e in events if _is_error_for(e, f"{tag}_r")]
+            if "conversation_already_has_active_response" in refused:
+                cancel = {"type": "response.cancel", "event_id": f"{tag}_c"}
+                answer = await self._exchange([cancel])
+                codes = [_error(e).get("code") for e in answer if _is_error_for(e, f"{tag}_c")]
+                if "response_cancel_not_active" in codes:
+                    return (
+                        "stuck: response.create is refused (a response is active) and"
+                        " response.cancel finds no active response"
+                    )
+            await self._quiet()
+        except Stuck as stuck:
+            return f"stuck: {stuck}"
+        except Closed as closed:
+            return f"lost during the health check: {closed.why}"
+        except TimeoutError:
+            return f"no answer to the health check within {PROBE_TIMEOUT_S:.0f} s"
+        return None
+
+    async def _exchange(self, frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send `frames` and a probe; the events read before the probe's answer."""
+        self.serial += 1
+        probe_id = f"probe_{self.serial}"
+        probe = {"type": "conversation.item.retrieve", "item_id": probe_id, "event_id": probe_id}
+        for frame in [*frames, probe]:
+            await self.conn.send(json.dumps(frame))
+        events: list[dict[str, Any]] = []
+        await self._until(probe_id, PROBE_TIMEOUT_S, events)
+        return events
 
 
 # -- classification ---------------------------------------------------------------------
@@ -446,7 +505,14 @@ async def run_cell(
                     continue
                 except Exception:
                     pass
-            if outcome.lost is not None or outcome.clean_close or in_session >= ROTATE_EVERY:
+            usable = outcome.lost is None and not outcome.clean_close
+            if usable and (in_session % HEALTH_EVERY == 0 or in_session >= ROTATE_EVERY):
+                problem = await driver.health()
+                if problem is not None:
+                    result.unusable += 1
+                    result.findings.append(Finding("unusable", cell.name, case, problem))
+                    usable = False
+            if not usable or in_session >= ROTATE_EVERY:
                 await conn.close()
                 conn, driver = None, None
             if progress is not None and result.run % 200 == 0:

@@ -69,11 +69,17 @@ def _without(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 def _beta_item_by_type(schema: dict[str, Any]) -> dict[str, Any]:
     """The beta item's one flat object as a union over `type`, each with its own
-    fields (GA's), and `type` (and a message's `role`) required."""
+    fields and required fields (GA's; a message needs its `role`)."""
     fields = {
-        "message": (["id", "object", "type", "status", "role", "content"], ["type", "role"]),
-        "function_call": (["id", "object", "type", "status", "call_id", "name", "arguments"], []),
-        "function_call_output": (["id", "object", "type", "status", "call_id", "output"], []),
+        "message": (["id", "object", "type", "status", "role", "content"], ["role"]),
+        "function_call": (
+            ["id", "object", "type", "status", "call_id", "name", "arguments"],
+            ["name", "arguments"],
+        ),
+        "function_call_output": (
+            ["id", "object", "type", "status", "call_id", "output"],
+            ["call_id", "output"],
+        ),
     }
     variants = []
     for kind, (names, required) in fields.items():
@@ -100,8 +106,9 @@ SPEC_REPAIRS: tuple[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]],
     (
         "BetaConversationItem",
         "the spec's beta item is one flat object whose fields all apply to every type, with"
-        " no field required; the server requires type (and a message's role) and refuses"
-        " the fields of other types (unknown_parameter 'item.role' on a function_call_output)",
+        " no field required; the server requires type and each type's own (a message's role,"
+        " a function_call's name...) and refuses the fields of other types"
+        " (unknown_parameter 'item.role' on a function_call_output)",
         _beta_item_by_type,
     ),
 )

@@ -81,6 +81,15 @@ def test_no_session_or_call_is_lost(report: Report, cell: Cell) -> None:
     )
 
 
+@pytest.mark.parametrize("cell", CELLS, ids=[c.name for c in CELLS])
+def test_every_session_still_answers(report: Report, cell: Cell) -> None:
+    result = _cell(report, cell)
+    assert result.unusable == 0, (
+        f"{result.unusable} sessions on {cell.name} stopped answering a text turn:\n"
+        + _listing(report, "unusable", cell)
+    )
+
+
 def test_no_event_makes_the_server_fail(report: Report) -> None:
     failed = report.findings("server_error")
     assert not failed, f"{len(failed)} server_error answers:\n" + _listing(report, "server_error")

@@ -151,3 +151,8 @@ def test_a_param_inside_the_broken_field_names_it() -> None:
     assert not names("type", case)
     assert names("type", _case(param="audio", carried=False))
     assert not names(None, case)
+
+
+def test_a_key_the_notation_cannot_write_is_named_by_its_map() -> None:
+    assert param_of(("response", "metadata", "")) == "response.metadata"
+    assert param_of(("response", "metadata", "a.b", "c")) == "response.metadata"
