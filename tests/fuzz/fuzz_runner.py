@@ -234,11 +234,10 @@ class Driver:
         return outcome
 
     async def _quiet(self) -> None:
-        """Cancel what the case started, and read until it is done."""
-        rounds = 0
+        """Cancel what the case started, and read until it is done (bounded in time)."""
+        deadline = time.monotonic() + PROBE_TIMEOUT_S
         while self.active:
-            rounds += 1
-            if rounds > 20:
+            if time.monotonic() > deadline:
                 raise Stuck(f"responses {sorted(self.active)} did not end after response.cancel")
             for response_id in sorted(self.active):
                 cancel = {
@@ -251,7 +250,7 @@ class Driver:
             probe_id = f"probe_{self.serial}"
             probe = {"type": "conversation.item.retrieve", "item_id": probe_id}
             await self.conn.send(json.dumps({**probe, "event_id": probe_id}))
-            await self._until(probe_id, PROBE_TIMEOUT_S, [])
+            await self._until(probe_id, max(0.1, deadline - time.monotonic()), [])
             if self.active:  # cancelled, its response.done may still be on its way
                 await asyncio.sleep(0.05)
 
