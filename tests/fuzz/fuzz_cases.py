@@ -691,7 +691,7 @@ def iter_cell_cases(
             if max(sizes) > max_frame and not maker.too_big:
                 continue  # does not fit this transport
             echo = eid if maker.invalid and maker.echo else None
-            known = carried.get(_type_of(frames[0]), True)
+            known = carried.get(_type_of(frames[-1]), True)  # the case's own event: the last
             case = Case(case_id, dialect, "raw", maker.kind, frames, maker.invalid, param, echo,
                         maker.too_big, note, carried=known)  # fmt: skip
             yield case

@@ -144,7 +144,7 @@ def render(report: Report, examples: int = 12) -> str:
 
     sections = [
         ("lost sessions/calls", "lost", lambda f: (f.case.kind, f.case.event, f.detail[:60])),
-        ("sessions that stopped answering (the case is the last one sent before the check)",
+        ("sessions that stopped answering (shown: the last case before the check)",
          "unusable", lambda f: f.detail[:60]),
         ("server_error answers", "server_error",
          lambda f: (f.case.dialect, f.case.event, f.case.kind)),

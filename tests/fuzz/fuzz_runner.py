@@ -445,6 +445,7 @@ async def run_cell(
     in_session = 0
     failures_to_open = 0
     rechecked: dict[str, list[dict[str, Any]]] = {}  # a mutation's base -> its errors
+    faulted: list[str] = []  # this session's cases answered with server_error
     try:
         for case in cases:
             if time.monotonic() > deadline:
@@ -464,7 +465,7 @@ async def run_cell(
                     await asyncio.sleep(1)
                     conn = None
                     continue
-                driver, in_session = Driver(conn, cell.dialect), 0
+                driver, in_session, faulted = Driver(conn, cell.dialect), 0, []
                 result.sessions += 1
             if case.size() > conn.max_frame:
                 continue  # this transport cannot carry it
@@ -505,9 +506,13 @@ async def run_cell(
                 except Exception:
                     pass
             usable = outcome.lost is None and not outcome.clean_close
+            if any(_error(e).get("code") == "server_error" for e in outcome.errors):
+                faulted.append(case.id)
             if usable and (in_session % HEALTH_EVERY == 0 or in_session >= ROTATE_EVERY):
                 problem = await driver.health()
                 if problem is not None:
+                    if faulted:
+                        problem += f" (after server_error answers to {', '.join(faulted[-5:])})"
                     result.unusable += 1
                     result.findings.append(Finding("unusable", cell.name, case, problem))
                     usable = False
@@ -564,6 +569,28 @@ async def warm_up(servers: dict[str, ServerProcess], transports: tuple[str, ...]
     await asyncio.sleep(1.0)
 
 
+def settled(server: ServerProcess, limit_s: float = 10.0) -> ProcessStats | None:
+    """The server's figures once the last sessions' clean-up is over: the same thread
+    and descriptor counts for 2 s in a row (at most `limit_s`)."""
+    deadline = time.monotonic() + limit_s
+    last, same = server.stats(), 0
+    while time.monotonic() < deadline and same < 4:
+        time.sleep(0.5)
+        now = server.stats()
+        steady = (
+            now is not None
+            and last is not None
+            and (now.threads, now.fds)
+            == (
+                last.threads,
+                last.fds,
+            )
+        )
+        same = same + 1 if steady else 0
+        last = now
+    return last
+
+
 def run(plan: Plan, log: Callable[[str], None] = print) -> Report:
     """Start the servers, run the plan, stop them; the report says what happened."""
     started = time.monotonic()
@@ -577,9 +604,8 @@ def run(plan: Plan, log: Callable[[str], None] = print) -> Report:
         for handler, server in servers.items():
             reports[handler].before = server.stats()
         cells = asyncio.run(run_servers(plan, servers, log))
-        time.sleep(2.0)  # the last sessions' clean-up
         for handler, server in servers.items():
-            reports[handler].after = server.stats()
+            reports[handler].after = settled(server)
             reports[handler].exit_code = server.exit_code()
             reports[handler].exceptions = server.exceptions()
     finally:

@@ -67,11 +67,18 @@ def _without(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return change
 
 
+def _beta_formats(schema: dict[str, Any]) -> dict[str, Any]:
+    formats = {"type": "string", "enum": ["pcm16", "g711_ulaw", "g711_alaw"]}
+    properties = dict(schema["properties"])
+    properties.update({k: formats for k in ("input_audio_format", "output_audio_format")})
+    return {**schema, "properties": properties}
+
+
 def _beta_item_by_type(schema: dict[str, Any]) -> dict[str, Any]:
     """The beta item's one flat object as a union over `type`, each with its own
     fields and required fields (GA's; a message needs its `role`)."""
     fields = {
-        "message": (["id", "object", "type", "status", "role", "content"], ["role"]),
+        "message": (["id", "object", "type", "status", "role", "content"], ["role", "content"]),
         "function_call": (
             ["id", "object", "type", "status", "call_id", "name", "arguments"],
             ["name", "arguments"],
@@ -104,10 +111,17 @@ SPEC_REPAIRS: tuple[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]],
         _without("client_secret", "truncation"),
     ),
     (
+        "BetaSessionConfig",
+        "the spec lets a beta session's input_audio_format and output_audio_format be any"
+        " string; the server takes pcm16, g711_ulaw and g711_alaw (as the spec's own"
+        " response.create does) and refuses others (invalid_value)",
+        _beta_formats,
+    ),
+    (
         "BetaConversationItem",
         "the spec's beta item is one flat object whose fields all apply to every type, with"
-        " no field required; the server requires type and each type's own (a message's role,"
-        " a function_call's name...) and refuses the fields of other types"
+        " no field required; the server requires type and each type's own (a message's role"
+        " and content, a function_call's name...) and refuses the fields of other types"
         " (unknown_parameter 'item.role' on a function_call_output)",
         _beta_item_by_type,
     ),
