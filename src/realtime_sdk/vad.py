@@ -14,6 +14,7 @@ parallelism off in pysilero's own vendored copy of libgomp; nobody else links to
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import math
@@ -195,6 +196,14 @@ class SileroSpeechModel:
         if self._pooled and self._detector is not None:
             detector, self._detector = self._detector, None
             self._pool.give(detector)
+
+    def __del__(self) -> None:
+        # A session that ends while it hears sound still holds its detector: back to the pool
+        # with it, or the next session builds another, and the 2.5 MiB a detector frees is not
+        # what the allocator finds for the next one (a server's RSS grew by that per call).
+        if getattr(self, "_detector", None) is not None:
+            with contextlib.suppress(Exception):  # at interpreter exit, say
+                self.release()
 
 
 class AudioChunk(TypedDict):

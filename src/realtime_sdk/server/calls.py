@@ -39,6 +39,7 @@ from ..protocol.config import ConfigError
 from ..protocol.session import Session
 from ..protocol.turn_detection import VadConfigError
 from ..transports.ice import IceConfig
+from ..transports.reclaim import collect_soon
 from ..transports.sdp import SdpError, check_sdp
 from ..transports.websocket import WebSocketChannel
 from .auth import AuthError, authorize_http, authorize_ws, refuse_ws
@@ -93,6 +94,7 @@ class CallRegistry:
         finally:
             await call.transport.close()
             self._calls.pop(call.id, None)
+            collect_soon()  # what the call left in reference cycles (transports/reclaim.py)
             log.info("call %s ended (session %s)", call.id, call.session.config["id"])
 
     async def hangup(self, call_id: str) -> bool:

@@ -8,12 +8,19 @@ function once; the wrapper reads a context variable, so only the gathering we ru
 inside `loopback_candidates(...)` changes and every other aioice user in the process
 is left alone. The same holds for aiortc's default STUN server (stun.l.google.com):
 `RTCConfiguration(iceServers=None)` means Google's, so we always pass a list.
+
+A peer that vanishes (a closed laptop, a killed browser) is noticed by ICE consent
+freshness (RFC 7675): aioice checks every 5 s and gives up after six checks unanswered,
+about 30 s. `REALTIME_SDK_ICE_CONSENT_TIMEOUT_S` shortens that for the whole process
+(tests and benchmarks that end calls that way); read once, when aioice is first wrapped.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +28,10 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # aiortc and aioice load with the first call, not with the server
     from aiortc import RTCConfiguration, RTCIceServer
 
+log = logging.getLogger("realtime_sdk.webrtc")
+
 LOOPBACK_V4 = "127.0.0.1"
+CONSENT_TIMEOUT_ENV = "REALTIME_SDK_ICE_CONSENT_TIMEOUT_S"
 Loopback = Literal["auto", "include", "only", "never"]
 
 _mode: contextvars.ContextVar[Loopback] = contextvars.ContextVar(
@@ -50,6 +60,24 @@ def install() -> None:
     if aioice.ice.get_host_addresses is not _host_addresses:
         _original = aioice.ice.get_host_addresses
         aioice.ice.get_host_addresses = _host_addresses
+        _consent_timeout(os.environ.get(CONSENT_TIMEOUT_ENV))
+
+
+def _consent_timeout(value: str | None) -> None:
+    """aioice's consent check interval, so that its six failures take about `value` s."""
+    if not value:
+        return
+    import aioice.ice
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        log.warning("%s=%r is not a number of seconds: ignored", CONSENT_TIMEOUT_ENV, value)
+        return
+    # an int in aioice (5), used as a float: it is multiplied by a random factor
+    aioice.ice.CONSENT_INTERVAL = seconds / aioice.ice.CONSENT_FAILURES  # type: ignore[assignment]
 
 
 @contextlib.contextmanager

@@ -24,9 +24,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import (
@@ -57,12 +58,29 @@ _LOW_WATER = 1 << 18
 _DEFAULT_MAX_MESSAGE = 65536  # what aiortc assumes when an offer names no max-message-size
 
 
+CONNECT_TIMEOUT_ENV = "REALTIME_SDK_WEBRTC_CONNECT_TIMEOUT_S"
+
+
+def _connect_timeout() -> float:
+    """30 s, or what `REALTIME_SDK_WEBRTC_CONNECT_TIMEOUT_S` says (tests, benchmarks)."""
+    value = os.environ.get(CONNECT_TIMEOUT_ENV)
+    try:
+        seconds = float(value) if value else 30.0
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        log.warning("%s=%r is not a number of seconds: 30 s", CONNECT_TIMEOUT_ENV, value)
+        return 30.0
+    return seconds
+
+
 @dataclass(frozen=True)
 class Limits:
     max_events: int = 1024  # client events waiting for the session
     max_audio_frames: int = 50  # peer audio frames waiting (1 s of 20 ms frames)
     max_buffered_s: float = 120.0  # response audio the player may hold
-    connect_timeout_s: float = 30.0  # from the answer to a connected peer
+    # from the answer to a connected peer
+    connect_timeout_s: float = field(default_factory=_connect_timeout)
     listener_size: int = 1024  # events a sideband listener may fall behind by
 
 
@@ -208,6 +226,7 @@ class WebRTCTransport:
                 await self.pc.setLocalDescription(await self.pc.createAnswer())
         except Exception as exc:
             await self.pc.close()
+            self._release()
             if isinstance(exc, SdpError):
                 raise
             raise SdpError(f"The offer could not be used: {exc or type(exc).__name__}") from exc
@@ -331,6 +350,7 @@ class WebRTCTransport:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.pc.close()
+        self._release()
 
     # -- sideband ------------------------------------------------------------------------
     def listen(self) -> Listener:
@@ -428,10 +448,48 @@ class WebRTCTransport:
                 listener.ended = True
         self._listeners.clear()
 
+    def _release(self) -> None:
+        """Drop what the ended call still refers to, so that it goes when its last reference
+        does, with the FFmpeg threads of its resamplers and Opus encoder, rather than at
+        the cyclic collector's next full pass (rare once `serve` has frozen its heap).
+
+        The cycles: our player's notices come back here (buffer -> transport -> track ->
+        buffer), the data channel calls us, and aiortc's peer connection listens to the
+        DTLS transports it holds (it drops its own listeners on close, not theirs).
+        """
+        self.buffer.clear()
+        self.buffer.notify = _ignore
+        self._hearing = None
+        if self._channel is not None:
+            self._channel.remove_all_listeners()
+        self.pc.remove_all_listeners()
+        for emitter in _transports_of(self.pc):
+            emitter.remove_all_listeners()
+
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=f"webrtc-{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _ignore(notice: Notice) -> None:
+    pass
+
+
+def _transports_of(pc: RTCPeerConnection) -> list[Any]:
+    """The DTLS and ICE transports (and ICE gatherers) under a peer connection."""
+    dtls = [t.receiver.transport for t in pc.getTransceivers()]
+    dtls += [t.sender.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        dtls.append(pc.sctp.transport)
+    found: list[Any] = []
+    for transport in dtls:
+        ice = getattr(transport, "transport", None)
+        gatherer = getattr(ice, "iceGatherer", None)
+        for emitter in (transport, ice, gatherer):
+            if emitter is not None and all(emitter is not seen for seen in found):
+                found.append(emitter)
+    return found
 
 
 def _opus_first() -> list[RTCRtpCodecCapability]:
