@@ -252,6 +252,45 @@ class _Builder:
             elif key not in ("enum", "const", "default"):
                 self._null_defaults(value, where)
 
+    # -- what the server echoes back -------------------------------------------
+    def widen_echoed_voices(self, schemas: dict[str, Any], events: list[Event]) -> None:
+        """`session.created`/`.updated` echo the session the client set, a custom voice
+        (`{"id": "voice_..."}`) included: openai-python reads their session with the
+        request's own type. Upstream types the echo's voice as a name only, so a server
+        holding to it could not confirm a custom voice. (A response object's voice stays a
+        name, as upstream and openai-python have it: a server reports a custom voice there
+        by its id.)"""
+        shared, custom = REF_PREFIX + "VoiceIdsShared", REF_PREFIX + "VoiceIdsOrCustomVoice"
+        if "VoiceIdsOrCustomVoice" not in schemas:
+            return
+        echoes = {
+            name
+            for e in events
+            if e.dialect == "ga" and e.wire in ("session.created", "session.updated")
+            for name in _refs(schemas[e.name].get("properties", {}).get("session", {}))
+        }
+        widened: set[str] = set()
+
+        def visit(node: Any, owner: str) -> None:
+            if isinstance(node, list):
+                for value in node:
+                    visit(value, owner)
+            elif isinstance(node, dict):
+                voice = node.get("properties", {}).get("voice")
+                if isinstance(voice, dict) and voice.get("$ref") == shared:
+                    voice["$ref"] = custom
+                    widened.add(owner)
+                for value in node.values():
+                    visit(value, owner)
+
+        for owner in sorted(echoes & set(schemas)):
+            visit(schemas[owner], owner)
+        if widened:
+            self.repairs.append(
+                f"{', '.join(sorted(widened))}: voice widened to VoiceIdsOrCustomVoice, as"
+                " session.created/updated echo the custom voice a client may set"
+            )
+
     # -- union variants get names of their own -------------------------------
     def hoist_variants(self, schemas: dict[str, Any]) -> None:
         """Inline union variants with a fixed `type` become `<Schema><Type>` schemas.
@@ -550,6 +589,7 @@ def build(
         if event.dialect == "beta":
             schemas[event.name]["properties"]["type"] = {"type": "string", "const": event.wire}
     builder.fix_null_defaults(schemas)
+    builder.widen_echoed_voices(schemas, events)
     builder.hoist_variants(schemas)
     builder.infer_discriminators(schemas)
     builder.fix_unions(schemas)

@@ -191,3 +191,43 @@ def test_a_back_end_reporting_user_words_settles_each_turn_once() -> None:
     assert transcription_events(h, following) == []
     failed = [e for e in h.events if e.get("item_id") == unanswered][-1]
     assert json.dumps(failed["error"]).count("no transcript") == 1
+
+
+def test_a_custom_voice_is_echoed_and_a_response_can_use_it() -> None:
+    """`{"id": "voice_…"}` is a voice a client may set: session.updated echoes it, and a
+    response names it by its id (both failed the server's own validation, and a response
+    was left registered that no response.created had announced)."""
+    h = Harness()
+    voice = {"id": "voice_1234"}
+    audio = {"output": {"voice": voice}}
+    [updated] = h.send({"type": "session.update", "session": {"type": "realtime", "audio": audio}})
+    assert updated["session"]["audio"]["output"]["voice"] == voice
+    out = h.send({"type": "response.create",
+                  "response": {"audio": {"output": {"voice": {"id": "voice_5678"}}}}})  # fmt: skip
+    assert h.types(out) == ["response.created"]
+    # a response object names its voice (upstream's and openai-python's response type)
+    assert out[0]["response"]["audio"]["output"]["voice"] == "voice_5678"
+    h.session.response_finished(out[0]["response"]["id"])
+    h.drain()
+    h.start_response()
+
+
+def test_a_response_that_cannot_be_announced_is_not_left_active() -> None:
+    h = Harness()
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("cannot announce")
+
+    h.session.emit = refuse  # type: ignore[method-assign]
+    with pytest.raises(ValueError):
+        h.session.create_response()
+    assert h.session.active is None and not h.session.out_of_band
+
+
+def test_clearing_output_audio_with_nothing_playing_echoes_the_event_id() -> None:
+    h = Harness(transport="webrtc")
+    h.send({"type": "output_audio_buffer.clear", "event_id": "clr_1"})
+    [clear] = [w for w in h.work if type(w).__name__ == "ClearOutputAudio"]
+    h.session.output_audio_cleared(clear.response_id, event_id=clear.event_id)
+    [error] = h.drain()
+    assert (error["error"]["code"], error["error"]["event_id"]) == ("invalid_value", "clr_1")

@@ -24,6 +24,7 @@ import pydantic_core
 
 from .._generated._runtime import new_event_id
 from .._generated.dialects import BETA_TO_GA, GA_TO_BETA, SHAPE_PATHS, SHAPES, VALUES
+from .config import voice_name
 
 Path = tuple[str, ...]
 _EACH = "[]"
@@ -289,6 +290,8 @@ class BetaTranslator:
             for value, _ in _found(node, ga_path, []):
                 taken.add(ga_path)
                 beta[name] = _to_beta_value(values, value) if values else copy.deepcopy(value)
+        if "voice" in beta:  # a beta session names its voice; a custom one by its id
+            beta["voice"] = voice_name(beta["voice"])
         return beta
 
     def _beta_error(self, error: dict[str, Any]) -> None:

@@ -151,6 +151,14 @@ def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, A
     return merged
 
 
+def voice_name(voice: Any) -> Any:
+    """A voice as a response object (and a beta session) carries it: a name. A custom voice
+    (`{"id": "voice_..."}`, which the GA session keeps as given) goes by its id there."""
+    if isinstance(voice, dict) and isinstance(voice.get("id"), str):
+        return voice["id"]
+    return voice
+
+
 def input_format(session: dict[str, Any]) -> AudioFormat:
     return AudioFormat.parse(session["audio"]["input"]["format"])
 

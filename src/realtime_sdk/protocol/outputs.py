@@ -64,6 +64,7 @@ class ClearOutputAudio:
 
     response_id: str | None
     requested: bool = False
+    event_id: str | None = None  # the client's clear, echoed by an error if nothing plays
 
 
 @dataclass(frozen=True)

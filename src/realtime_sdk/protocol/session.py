@@ -28,6 +28,7 @@ from .config import (
     default_transcription_session,
     input_format,
     output_format,
+    voice_name,
 )
 from .conversation import (
     MAX_KEPT_AUDIO_MS,
@@ -417,7 +418,7 @@ class Session(ServerBase):
 
     def on_output_audio_buffer_clear(self, event: c.OutputAudioBufferClearEvent) -> None:
         response_id = self._audible or (self.active.id if self.active else None)
-        self._outputs.append(ClearOutputAudio(response_id, requested=True))
+        self._outputs.append(ClearOutputAudio(response_id, requested=True, event_id=event.event_id))
 
     # -- conversation items ---------------------------------------------------
     def on_conversation_item_create(self, event: c.ConversationItemCreateEvent) -> None:
@@ -554,6 +555,10 @@ class Session(ServerBase):
             out_format=output_format(self.config),
             play=self._play if self.plays_audio else None,
         )
+        audio = {
+            s.id: bytes(s.audio[0]) for s in stored if s.data.get("role") == "user" and 0 in s.audio
+        }
+        run.start()  # first: should it fail, no response is left registered and never announced
         if out_of_band:
             self.out_of_band[run.id] = run
         else:
@@ -561,10 +566,6 @@ class Session(ServerBase):
             self._reply_begins(run.id)
             if self._vad is not None:
                 self._vad.cancel_idle()
-        audio = {
-            s.id: bytes(s.audio[0]) for s in stored if s.data.get("role") == "user" and 0 in s.audio
-        }
-        run.start()
         self._outputs.append(
             StartResponse(run.id, [s.wire() for s in stored], config, out_of_band, audio)
         )
@@ -583,6 +584,9 @@ class Session(ServerBase):
                 config["audio"]["output"].update(value.get("output", {}))
             elif key not in ("conversation", "input"):
                 config[key] = copy.deepcopy(value)
+        output = config["audio"]["output"]
+        if "voice" in output:
+            output["voice"] = voice_name(output["voice"])
         return config
 
     def on_response_cancel(self, event: c.ResponseCancelEvent) -> None:
@@ -638,7 +642,10 @@ class Session(ServerBase):
         self.emit(ev.output_audio_buffer_stopped(response_id=response_id))
 
     def output_audio_cleared(
-        self, response_id: str | None, cut: tuple[str, int, int] | None = None
+        self,
+        response_id: str | None,
+        cut: tuple[str, int, int] | None = None,
+        event_id: str | None = None,
     ) -> None:
         """The transport dropped unplayed audio: the item is truncated at what was
         played (`cut` = item id, content index, audio_end_ms), as the service does
@@ -659,7 +666,8 @@ class Session(ServerBase):
                         )
                     )
         if response_id is None:
-            self.emit(_error("invalid_value", "There is no response audio to clear.", None, None))
+            message = "There is no response audio to clear."
+            self.emit(_error("invalid_value", message, None, event_id))
             return
         self.emit(ev.output_audio_buffer_cleared(response_id=response_id))
 
@@ -688,9 +696,9 @@ class Session(ServerBase):
             out_format=output_format(self.config),
             play=self._play if self.plays_audio else None,
         )
+        run.start()
         self.active = run
         self._reply_begins(run.id)
-        run.start()
         return run.id
 
     def last_user_item(self) -> str | None:

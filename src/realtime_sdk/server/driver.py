@@ -358,7 +358,7 @@ class SessionDriver:
             cut = (tag.item_id, tag.content_index, played.audio_end_ms)
             self.session.output_audio_cleared(tag.response_id, cut)
         elif out.requested:
-            self.session.output_audio_cleared(out.response_id)
+            self.session.output_audio_cleared(out.response_id, event_id=out.event_id)
 
     def _input_audio(self, frame: InputFrame) -> None:
         """Peer audio (RTP) into the session, as an append of its input format would."""
