@@ -338,3 +338,35 @@ def test_the_same_transport_class_is_the_client_end() -> None:
             await server.close()
 
     run(main)
+
+
+def test_a_sideband_faster_than_the_session_is_slowed_not_the_call_ended() -> None:
+    """Injected events past half the event limit wait for the session to take some;
+    every one arrives, in order, and the call is still up."""
+
+    async def main() -> None:
+        async with call(limits=Limits(max_events=8)) as c:
+            sent = [
+                json.dumps({"type": "input_audio_buffer.clear", "event_id": f"s{i}"})
+                for i in range(40)
+            ]
+
+            async def sideband() -> None:
+                for text in sent:
+                    await c.server.inject(text)
+
+            await asyncio.wait_for(sideband(), 20)
+
+            def cleared() -> int:
+                return c.client.types().count("input_audio_buffer.cleared")
+
+            async def answered(count: int) -> None:
+                while cleared() < count:
+                    await asyncio.sleep(0.02)
+
+            await asyncio.wait_for(answered(40), 20)
+            assert c.server.connected and c.client.channel.readyState == "open"
+            c.client.send({"type": "input_audio_buffer.clear"})  # the peer's own events too
+            await asyncio.wait_for(answered(41), 5)
+
+    run(main)

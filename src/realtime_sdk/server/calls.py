@@ -340,7 +340,7 @@ async def serve_sideband(call: Call, channel: WebSocketChannel) -> None:
     async def up() -> None:
         while (frame := await channel.recv()) is not None:
             if isinstance(frame, str | bytes):
-                call.transport.inject(frame)
+                await call.transport.inject(frame)
 
     tasks = [asyncio.create_task(down()), asyncio.create_task(up())]
     try:

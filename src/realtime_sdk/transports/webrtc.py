@@ -180,6 +180,8 @@ class WebRTCTransport:
         self._inbox: asyncio.Queue[Inbound | None] = asyncio.Queue()  # bounded by counts
         self._pending_events = 0
         self._pending_audio = 0
+        self._injected_room = asyncio.Event()  # set while injected events may be added
+        self._injected_room.set()
         self._channel: RTCDataChannel | None = None
         self._expects_channel = True
         self._answering = False  # the server end: it answers for events it cannot send
@@ -271,6 +273,8 @@ class WebRTCTransport:
             self._pending_audio -= 1
         elif isinstance(item, str | bytes):
             self._pending_events -= 1
+            if self._pending_events < self.limits.max_events // 2:
+                self._injected_room.set()
         return item
 
     async def send(self, text: str) -> None:
@@ -365,8 +369,16 @@ class WebRTCTransport:
     def unlisten(self, listener: Listener) -> None:
         self._listeners.discard(listener)
 
-    def inject(self, text: str | bytes) -> None:
-        """A client event from elsewhere (a sideband socket), as if sent on the channel."""
+    async def inject(self, text: str | bytes) -> None:
+        """A client event from elsewhere (a sideband socket), as if sent on the channel.
+
+        Waits while the session is half its event limit behind: a sideband socket that
+        sends faster than the session takes is slowed down (its socket's buffers fill,
+        then TCP holds it back) rather than hanging up the call, as a flooding data
+        channel peer is."""
+        while self._pending_events >= self.limits.max_events // 2 and self._gone is None:
+            self._injected_room.clear()
+            await self._injected_room.wait()
         self._put_event(text)
 
     @property
@@ -441,6 +453,7 @@ class WebRTCTransport:
         self._gone = why
         log.info("webrtc transport ended: %s", why)
         self._inbox.put_nowait(None)
+        self._injected_room.set()
         self._open.set()
         self._drained.set()
         for listener in self._listeners:
