@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,8 +15,9 @@ import numpy as np
 
 from realtime_sdk.backends.base import BackendError, ResponsePiece, ResponseRequest, TextDelta
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.session import Capabilities
+from realtime_sdk.protocol.session import Capabilities, Session
 from realtime_sdk.server.channel import MemoryChannel
+from realtime_sdk.server.driver import SessionDriver
 
 
 class Client:
@@ -216,6 +219,35 @@ def test_client_leaving_mid_response_leaves_no_task_behind() -> None:
 
     run(backend, script)  # `run` asserts no task is left
     assert backend.cancelled.is_set()
+
+
+def test_a_session_that_ended_mid_response_is_freed_without_the_collector() -> None:
+    """Nothing of an ended session waits for a full collection (which a server that froze
+    its heap runs rarely): a response under way refers back to its session, so the
+    driver drops it when the connection ends."""
+    sessions: list[weakref.ref[Session]] = []
+
+    async def main() -> None:
+        client_end, server_end = MemoryChannel.pair()
+        session = Session()
+        sessions.append(weakref.ref(session))
+        driver = SessionDriver(server_end, session, Slow())
+        task = asyncio.create_task(driver.run())
+        client = Client(client_end)
+        await client.until("session.created")
+        await client.send({"type": "response.create"})
+        await client.until("response.output_audio_transcript.delta")
+        await client_end.close()
+        await asyncio.wait_for(task, 5)
+        del session, driver, task
+
+    gc.collect()
+    gc.disable()
+    try:
+        asyncio.run(main())
+        assert sessions[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_g711_in_and_out() -> None:

@@ -185,6 +185,15 @@ class Session(ServerBase):
         if carried is None or self.transport in carried:
             self._outputs.append(Send(event))
 
+    def close(self) -> None:
+        """The connection is over: the responses under way are dropped. Each refers back to
+        the session (it emits through it), so without this the session, its conversation
+        and audio wait for a full collection, which a server with a frozen heap runs rarely."""
+        self.active = None
+        self.out_of_band.clear()
+        self._reply_brings.clear()
+        self._outputs.clear()
+
     def take(self) -> list[Output]:
         """Everything the session asked for since the last call, in order."""
         out = list(self._outputs)

@@ -283,6 +283,7 @@ class SessionDriver:
         self._tasks.clear()
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
+        self.session.close()
         close = getattr(self.backend, "close_session", None)
         if close is not None:
             with contextlib.suppress(Exception):

@@ -5,12 +5,13 @@ not walk it. CPython starts a full collection only once the objects promoted to 
 generation since the last one number a quarter of what that one kept, and the last one,
 just before the freeze, kept the whole loaded heap (58 000 objects for the echo server,
 180 000 with fastrtc). A server can then go a long while without one, and what an ended
-session left in a reference cycle waits with it: a protocol session and the response it was
-streaming refer to each other, and keep its conversation and audio (websocket clients dropped
-mid-response cost 6 MiB of RSS per 100, round after round); so do aioice's connection and
-its candidate pairs, and pyOpenSSL's verify callback (a few kB per call).
+session left in a reference cycle waits with it. Our own cycles are broken where a session
+ends (the driver drops the responses under way, which refer back to their session: websocket
+clients dropped mid-response cost 6 MiB of RSS per 100, round after round, before it did), so
+a websocket session needs no collection. A WebRTC call still leaves cycles of other libraries':
+aioice's connection and its candidate pairs, pyOpenSSL's verify callback (a few kB per call).
 
-`collect_soon()` is called where a session or call ends. It runs one full collection
+`collect_soon()` is called where a call ends. It runs one full collection
 `DELAY_S` later, so that a wave of ends costs one pass and steady churn one pass per `DELAY_S`
 at most. A pass walks the unfrozen heap only, and holds the loop while it does: 5-10 ms on an
 idle echo server that has made WebRTC calls, 30-50 ms with 100 websocket sessions and 8 calls

@@ -11,8 +11,6 @@ import contextlib
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .reclaim import collect_soon
-
 MAX_FRAME_BYTES = 15 * 1024 * 1024  # the service's documented limit is 15 MB per event
 CLOSE_TOO_BIG = 1009
 
@@ -54,7 +52,6 @@ class WebSocketChannel:
             raise ConnectionError("websocket closed") from exc
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        collect_soon()  # the session is over (even when the client left first): its cycles go
         if self.closed:
             return
         self.closed = True
