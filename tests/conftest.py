@@ -15,14 +15,6 @@ SHARED_UPSTREAM = ROOT.parent / "shared" / "upstream"
 REQUIRE_ALL = os.environ.get("REALTIME_SDK_REQUIRE_ALL") == "1"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "leaks: a real server in a subprocess, sessions and calls ended in rounds, its threads,"
-        " fds and RSS checked (tests/server/test_disconnect.py, about two minutes)",
-    )
-
-
 def need(condition: bool, reason: str) -> None:
     """Skip when a prerequisite is missing, or fail under REALTIME_SDK_REQUIRE_ALL=1."""
     if condition:
