@@ -60,6 +60,12 @@ def test_a_missing_field_is_still_named() -> None:
         (tool(type="mcp", server_label="s", server_url=5), "invalid_type", "session.tools[0].server_url"),
         (tool(type="mcp", server_label="s", require_approval={"always": {"tool_names": [5]}}), "invalid_type", "session.tools[0].require_approval.always.tool_names[0]"),
         (tool(type="mcp"), "missing_required_parameter", "session.tools[0].server_label"),
+        # no tag, and a field only the MCP member knows: an MCP tool without its (required) type
+        (tool(server_label="x"), "missing_required_parameter", "session.tools[0].type"),
+        (tool(server_label="x", server_url="https://m.example", fuzz=1), "missing_required_parameter", "session.tools[0].type"),
+        (tool(name="f", fuzz=1), "unknown_parameter", "session.tools[0].fuzz"),  # no member knows it
+        (tool(type="function", server_label="x"), "unknown_parameter", "session.tools[0].server_label"),  # the tag picks
+        ({"type": "response.create", "response": {"tools": [{"name": "f"}, {"server_label": "x"}]}}, "missing_required_parameter", "response.tools[1].type"),
         (audio_input(format={"type": "audio/xyz"}), "invalid_value", "session.audio.input.format.type"),
         (audio_input(format={"type": 5}), "invalid_type", "session.audio.input.format.type"),
         (audio_input(format={"type": "audio/pcm", "rate": 16000}), "invalid_value", "session.audio.input.format.rate"),

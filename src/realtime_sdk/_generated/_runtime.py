@@ -361,14 +361,12 @@ def _union(members: list[list[_Problem]], depth: int) -> _Verdict:
     inside = [m for m, r in zip(members, reach, strict=True) if r > 0]
 
     def tag_errors(member: list[_Problem]) -> list[_Problem]:
-        found = []
-        for problem in member:
-            keys = problem.keys(depth + 1)
-            if len(keys) == 1 and keys[0] in TAG_FIELDS:
-                found.append(problem)
-        return found
+        return _tag_errors(member, depth)
 
     matching = [m for m in inside if not tag_errors(m)]
+    meant = _untagged(matching, [m for m in inside if tag_errors(m)], path, depth)
+    if meant is not None:
+        return meant
     if not matching:
         # every member refuses the tag: the tag is what is wrong
         tags = [p for m in inside for p in tag_errors(m)]
@@ -383,6 +381,48 @@ def _union(members: list[list[_Problem]], depth: int) -> _Verdict:
         return (-deepest, unknown, len(member))
 
     return _choose(min(matching, key=fit), depth + 1)
+
+
+def _tag_errors(member: list[_Problem], depth: int) -> list[_Problem]:
+    """A member's errors about a tag field of the value at `depth`."""
+    found = []
+    for problem in member:
+        keys = problem.keys(depth + 1)
+        if len(keys) == 1 and keys[0] in TAG_FIELDS:
+            found.append(problem)
+    return found
+
+
+def _untagged(
+    matching: list[list[_Problem]],
+    tagged: list[list[_Problem]],
+    path: tuple[int | str, ...],
+    depth: int,
+) -> _Verdict | None:
+    """The missing tag, when the value has none and the members whose tag is optional take it
+    only without fields that a member needing its tag knows: `{"server_label": "x"}` in
+    `FunctionTool | MCPTool` is an MCP tool that left out its `type`, not a function tool with
+    an unknown `server_label`."""
+    if not matching:
+        return None
+
+    def unknown(member: list[_Problem]) -> set[int | str]:
+        found = set()
+        for problem in member:
+            keys = problem.keys(depth + 1)
+            if problem.kind == "extra_forbidden" and len(keys) == 1:
+                found.add(keys[0])
+        return found
+
+    for member in tagged:
+        tags = _tag_errors(member, depth)
+        if not all(p.kind == "missing" for p in tags):
+            continue  # a tag was given: it picks the member, not the fields
+        if all(unknown(m) - unknown(member) for m in matching):
+            return _Verdict(
+                "missing_required_parameter", (*path, *tags[0].keys(depth + 1)), tags[:1]
+            )
+    return None
 
 
 def refusal(exc: ValidationError, data: Mapping[str, Any]) -> EventValidationError:
