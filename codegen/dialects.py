@@ -76,6 +76,68 @@ def _edge_defaults(schemas: dict[str, Any], shape: str, fields: dict[str, Any]) 
     return out
 
 
+# What a schema may add and still take no more than another: limits.
+_LIMITS = frozenset(
+    {"maxLength", "minLength", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
+     "maxItems", "minItems", "pattern"}
+)  # fmt: skip
+
+
+def _resolved(schemas: dict[str, Any], node: Any, stack: tuple[str, ...] = ()) -> Any:
+    """A schema with its `$ref`s replaced (a recursive one by its name), extensions dropped
+    and `const: x` read as `enum: [x]`."""
+    if isinstance(node, list):
+        return [_resolved(schemas, item, stack) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        name = ref[len(REF_PREFIX) :]
+        if name in stack:
+            return {"$recursive": name}
+        return _resolved(schemas, schemas[name], (*stack, name))
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key.startswith("x-"):
+            continue
+        if key == "const":
+            key, value = "enum", [value]
+        out[key] = _resolved(schemas, value, stack)
+    return out
+
+
+def _no_wider(ga: Any, beta: Any) -> bool:
+    """Whether `ga` is `beta`, save for limits of its own (it takes no more than `beta`)."""
+    if isinstance(ga, dict) and isinstance(beta, dict):
+        if set(beta) - set(ga) or set(ga) - set(beta) - _LIMITS:
+            return False
+        return all(_no_wider(ga[key], beta[key]) for key in beta)
+    if isinstance(ga, list) and isinstance(beta, list):
+        return len(ga) == len(beta) and all(map(_no_wider, ga, beta))
+    return bool(ga == beta)
+
+
+def _ga_checked(spec: dict[str, Any], paths: dict[tuple[str, str, str], Any]) -> tuple[str, ...]:
+    """Beta client events the translation passes on as they came (same name, nothing to
+    translate) whose GA schema is the beta one, save for limits of its own: the GA core
+    refuses whatever the beta schema would, with the same `param`."""
+    schemas = spec["components"]["schemas"]
+    messages = spec["components"]["messages"].values()
+    ga = {m["name"]: m for m in messages if m["x-dialect"] == "ga" and m["x-direction"] == "client"}
+    found = set()
+    for message in messages:
+        if message["x-dialect"] != "beta" or message["x-direction"] != "client":
+            continue
+        name = message["name"]
+        if message.get("x-ga-name") != name or name not in ga or ("beta", "client", name) in paths:
+            continue
+        if _no_wider(
+            _resolved(schemas, ga[name]["payload"]), _resolved(schemas, message["payload"])
+        ):
+            found.add(name)
+    return tuple(sorted(found))
+
+
 def tables(spec: dict[str, Any]) -> dict[str, Any]:
     """Everything `_generated/dialects.py` holds, as plain Python data."""
     components = spec["components"]
@@ -107,12 +169,22 @@ def tables(spec: dict[str, Any]) -> dict[str, Any]:
             "open": table["open"],
             "ga_fixed": dict(table.get("ga-fixed", {})),
             "edge_defaults": _edge_defaults(schemas, shape, table["fields"]),
+            "fill": {
+                parse_path(beta): dict(entry["fill"])
+                for beta, entry in table["fields"].items()
+                if entry.get("fill")
+            },
+            "ignored": {
+                parse_path(beta): dict(how.get("when", {}))
+                for beta, how in table.get("ignored", {}).items()
+            },
         }
     values = {
         name: tuple((beta, ga) for beta, ga in pairs)
         for name, pairs in sorted(components.get("x-dialect-values", {}).items())
     }
     return {
+        "ga_checked": _ga_checked(spec, paths),
         "beta_to_ga": dict(sorted(beta_to_ga.items())),
         "ga_to_beta": dict(sorted(ga_to_beta.items())),
         "paths": dict(sorted(paths.items())),

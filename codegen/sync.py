@@ -100,6 +100,7 @@ class _Builder:
         self.overlay = overlay
         self.beta = beta
         self.repairs: list[str] = []
+        self.own: set[str] = set()  # schemas the overlay adds (not upstream's)
 
     # -- events ---------------------------------------------------------------
     def events(self) -> list[Event]:
@@ -175,6 +176,37 @@ class _Builder:
         self.repairs.append(
             f"{', '.join(sorted(changed))}: beta items are {table['beta']}, not {table['ga']}"
         )
+
+    def beta_fields(self) -> None:
+        """Beta request schemas as the beta service took them (overlay `beta_fields`)."""
+        own = self.overlay.get("beta_schemas", {})
+        clash = sorted(set(own) & set(self.schemas))
+        if clash:
+            raise SystemExit(f"overlay beta_schemas would replace upstream's {', '.join(clash)}")
+        self.schemas = {**self.schemas, **copy.deepcopy(own)}
+        self.own = set(own)
+        for name, patch in self.overlay.get("beta_fields", {}).items():
+            if name not in self.schemas:
+                continue
+            schema = copy.deepcopy(self.schemas[name])
+            properties = schema.setdefault("properties", {})
+            dropped = [p for p in patch.get("drop", []) if p in properties]
+            for prop in dropped:
+                del properties[prop]
+            if "required" in schema:
+                schema["required"] = [r for r in schema["required"] if r not in dropped]
+                if not schema["required"]:
+                    del schema["required"]
+            changed = []
+            for prop, sub in patch.get("properties", {}).items():
+                if properties.get(prop) != sub:
+                    properties[prop] = copy.deepcopy(sub)
+                    changed.append(prop)
+            self.schemas = {**self.schemas, name: schema}
+            if dropped:
+                self.repairs.append(f"{name}: beta clients do not send {', '.join(dropped)}")
+            if changed:
+                self.repairs.append(f"{name}: {', '.join(changed)} as the beta service took them")
 
     # -- naming ---------------------------------------------------------------
     def name_map(self, events: list[Event], http_roots: list[str]) -> dict[str, str]:
@@ -558,6 +590,8 @@ def _shape_tables(dialect: dict[str, Any]) -> dict[str, Any]:
         entry: dict[str, Any] = {"fields": fields, "open": bool(table.get("open", False))}
         if table.get("ga_fixed"):
             entry["ga-fixed"] = dict(table["ga_fixed"])
+        if table.get("ignored"):
+            entry["ignored"] = {path: dict(how) for path, how in table["ignored"].items()}
         out[shape] = entry
     return out
 
@@ -571,6 +605,7 @@ def build(
     builder = _Builder(upstream, overlay, beta)
     events = builder.events()
     builder.beta_items(events)
+    builder.beta_fields()
 
     paths = {
         path: item
@@ -583,7 +618,8 @@ def build(
     schemas: dict[str, Any] = {}
     for upstream_name, ours in names.items():
         cleaned = builder.clean(builder.schemas[upstream_name], names)
-        cleaned["x-upstream"] = upstream_name
+        if upstream_name not in builder.own:
+            cleaned["x-upstream"] = upstream_name
         schemas[ours] = cleaned
     for event in events:
         if event.dialect == "beta":

@@ -110,6 +110,7 @@ def test_the_generated_module_holds_exactly_the_spec_tables() -> None:
     assert tables["paths"] == generated.SHAPE_PATHS
     assert tables["shapes"] == generated.SHAPES
     assert tables["values"] == generated.VALUES
+    assert frozenset(tables["ga_checked"]) == generated.GA_CHECKED
     assert generated.BETA_TO_GA[("server", "response.audio.delta")] == (
         "response.output_audio.delta"
     )
@@ -128,7 +129,11 @@ def test_tables_follow_the_spec_not_code() -> None:
     for message in components["messages"].values():
         if message["x-dialect"] == "beta" and message["name"] == "response.text.delta":
             message["x-ga-name"] = "response.output_text.done"
+    components["x-dialect-shapes"]["session"]["fields"]["turn_detection"]["fill"] = {"a": 1}
+    components["x-dialect-shapes"]["item"]["ignored"] = {"name": {"when": {"type": "x"}}}
     tables = dialects.tables(spec)
+    assert tables["shapes"]["session"]["fill"] == {("turn_detection",): {"a": 1}}
+    assert tables["shapes"]["item"]["ignored"] == {("name",): {"type": "x"}}
     assert tables["shapes"]["session"]["edge_defaults"] == {"temperature": 0.5}
     assert tables["shapes"]["session"]["fields"][("voice",)] == (("audio", "voice"), None)
     assert tables["beta_to_ga"][("server", "response.text.delta")] == "response.output_text.done"
@@ -159,3 +164,23 @@ def test_sync_of_a_document_without_the_beta_schemas_still_works() -> None:
     }
     assert found[("beta", "input_audio_buffer.clear")]["x-ga-name"] == "input_audio_buffer.clear"
     assert found[("ga", "input_audio_buffer.clear")]["x-beta-name"] == "input_audio_buffer.clear"
+
+
+def test_events_left_to_the_ga_core_are_those_it_refuses_as_strictly() -> None:
+    """GA_CHECKED: passed on as they came, and the GA schema is the beta one, save for limits
+    of its own (GA's `event_id` has a maxLength); the edge then skips the beta models."""
+    assert "input_audio_buffer.append" in generated.GA_CHECKED
+    assert "conversation.item.truncate" in generated.GA_CHECKED
+    # translated events are validated at the edge
+    assert not {"session.update", "response.create", "conversation.item.create"} & set(
+        generated.GA_CHECKED
+    )
+    spec = copy.deepcopy(SPEC)
+    schemas = spec["components"]["schemas"]
+    schemas["InputAudioBufferAppendEvent"]["properties"]["audio"] = {"type": ["string", "null"]}
+    schemas["BetaInputAudioBufferClearEvent"]["properties"]["event_id"]["maxLength"] = 64
+    schemas["ConversationItemTruncateEvent"]["properties"]["audio_end_ms"]["minimum"] = 0
+    found = dialects.tables(spec)["ga_checked"]
+    assert "input_audio_buffer.append" not in found  # GA takes a null the beta one refuses
+    assert "input_audio_buffer.clear" not in found  # the beta limit is not GA's
+    assert "conversation.item.truncate" in found  # a limit of GA's own

@@ -222,7 +222,6 @@ FIXED_BUGS: dict[str, tuple[Bug, ...]] = {
             {
                 "type": "session.update",
                 "session": {
-                    "client_secret": {"value": "ek_1", "expires_at": 0},
                     "prompt": IMAGE_PROMPT,
                 },
             },

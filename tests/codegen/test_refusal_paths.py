@@ -125,8 +125,8 @@ def test_other_unions_name_the_field(event: dict[str, Any], code: str, param: st
 @pytest.mark.parametrize(
     ("event", "code", "param"),
     [
-        ({"type": "session.update", "session": {"client_secret": {"value": "v", "expires_at": 0}, "tool_choice": 5}}, "invalid_type", "session.tool_choice"),
-        ({"type": "session.update", "session": {"client_secret": {"value": "v", "expires_at": 0}, "voice": {"id": 5}}}, "invalid_type", "session.voice.id"),
+        ({"type": "session.update", "session": {"tool_choice": 5}}, "invalid_type", "session.tool_choice"),
+        ({"type": "session.update", "session": {"voice": {"id": 5}}}, "invalid_type", "session.voice.id"),
         ({"type": "response.create", "response": {"tool_choice": {"type": "function", "name": 5}}}, "invalid_type", "response.tool_choice.name"),
         ({"type": "response.create", "response": {"tools": [{"type": "function", "parameters": "x"}]}}, "invalid_type", "response.tools[0].parameters"),
     ],

@@ -148,3 +148,50 @@ def test_changelog_of_the_committed_spec_against_nothing_lists_every_event() -> 
     spec = yamlio.load_path(EVENTS_SPEC)
     lines = changelog.changes(None, spec)
     assert sum(line.startswith("+ event ") for line in lines) == len(spec["components"]["messages"])
+
+
+def test_beta_request_schemas_say_what_beta_clients_send() -> None:
+    """Upstream's beta session object is the later create request (client_secret required,
+    nested objects cut down, no null); overlay `beta_fields` gives the beta service's."""
+    small = {
+        "openapi": "3.1.0",
+        "info": {"version": "1"},
+        "paths": {},
+        "components": {
+            "schemas": {
+                "RealtimeBetaClientEventSessionUpdate": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": "session.update"},
+                        "session": {"$ref": "#/components/schemas/RealtimeSessionCreateRequest"},
+                    },
+                },
+                "RealtimeSessionCreateRequest": {
+                    "type": "object",
+                    "required": ["client_secret"],
+                    "properties": {
+                        "client_secret": {"type": "object"},
+                        "turn_detection": {"type": "object", "properties": {}},
+                        "temperature": {"type": "number"},
+                    },
+                },
+                "NoiseReductionType": {"type": "string", "enum": ["near_field", "far_field"]},
+            }
+        },
+    }
+    result = sync.build(yamlio.dump(small).encode())
+    schemas = result.events_spec["components"]["schemas"]
+    session = schemas["BetaSessionConfig"]
+    assert "required" not in session and "client_secret" not in session["properties"]
+    assert session["properties"]["temperature"] == {"type": "number"}  # upstream's, untouched
+    assert session["properties"]["turn_detection"] == {
+        "$ref": "#/components/schemas/BetaTurnDetection"
+    }
+    assert session["properties"]["input_audio_transcription"]["type"] == ["object", "null"]
+    turn = schemas["BetaTurnDetection"]
+    assert "x-upstream" not in turn  # ours, not upstream's
+    assert {"type": "null"} in turn["anyOf"]
+    assert "type" not in schemas["BetaTurnDetectionServerVad"].get("required", [])
+    assert "RealtimeSessionCreateRequest: beta clients do not send client_secret" in "\n".join(
+        result.repairs
+    )
