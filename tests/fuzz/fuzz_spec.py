@@ -57,23 +57,6 @@ def spec() -> dict[str, Any]:
     return loaded
 
 
-def _without(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def change(schema: dict[str, Any]) -> dict[str, Any]:
-        properties = {k: v for k, v in schema["properties"].items() if k not in fields}
-        required = [r for r in schema.get("required", []) if r not in fields]
-        out = {**schema, "properties": properties, "required": required}
-        return out if required else {k: v for k, v in out.items() if k != "required"}
-
-    return change
-
-
-def _beta_formats(schema: dict[str, Any]) -> dict[str, Any]:
-    formats = {"type": "string", "enum": ["pcm16", "g711_ulaw", "g711_alaw"]}
-    properties = dict(schema["properties"])
-    properties.update({k: formats for k in ("input_audio_format", "output_audio_format")})
-    return {**schema, "properties": properties}
-
-
 def _beta_item_by_type(schema: dict[str, Any]) -> dict[str, Any]:
     """The beta item's one flat object as a union over `type`, each with its own
     fields and required fields (GA's; a message needs its `role`)."""
@@ -103,20 +86,6 @@ def _beta_item_by_type(schema: dict[str, Any]) -> dict[str, Any]:
 # about the mutation and not about the disagreement (which alone would refuse most cases
 # of the event). Each is a finding of its own, for the spec's keepers.
 SPEC_REPAIRS: tuple[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = (
-    (
-        "BetaSessionConfig",
-        "the spec makes client_secret {value, expires_at} required in a beta session.update"
-        " (the shape of the key a session create returns) and allows truncation; the server"
-        " refuses both there (unknown_parameter 'session.client_secret', 'session.truncation')",
-        _without("client_secret", "truncation"),
-    ),
-    (
-        "BetaSessionConfig",
-        "the spec lets a beta session's input_audio_format and output_audio_format be any"
-        " string; the server takes pcm16, g711_ulaw and g711_alaw (as the spec's own"
-        " response.create does) and refuses others (invalid_value)",
-        _beta_formats,
-    ),
     (
         "BetaConversationItem",
         "the spec's beta item is one flat object whose fields all apply to every type, with"

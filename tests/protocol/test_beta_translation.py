@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from realtime_sdk._generated._runtime import UnknownServerEvent
 from realtime_sdk._generated.beta import parse_server_event as parse_beta_server_event
+from realtime_sdk._generated.dialects import GA_CHECKED
 from realtime_sdk.protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
 from realtime_sdk.protocol.ids import Ids
 from realtime_sdk.protocol.outputs import Send, StartResponse
@@ -348,3 +349,149 @@ def test_whole_sessions_round_trip_for_the_http_routes() -> None:
     full = Session(config={k: v for k, v in ga.items() if k != "type"}).config
     back = session_to_beta(full, edge)
     assert {k: back[k] for k in beta} == beta
+
+
+# -- beta events validated with the beta models before translation -----------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "code", "param"),
+    [
+        # kept at the edge: no GA field, so the core never saw it
+        ({"type": "session.update", "session": {"temperature": {"fuzz": 1}}},
+         "invalid_type", "session.temperature"),
+        ({"type": "response.create", "response": {"temperature": "hot"}},
+         "invalid_type", "response.temperature"),
+        # translated by value tables, which only saw the value, not what was wrong in it
+        ({"type": "session.update", "session": {"modalities": ["text", "fuzz"]}},
+         "invalid_value", "session.modalities[1]"),
+        ({"type": "response.create", "response": {"modalities": ["fuzz_not_in_enum"]}},
+         "invalid_value", "response.modalities[0]"),
+        ({"type": "session.update", "session": {"output_audio_format": {"type": "audio/pcm"}}},
+         "invalid_type", "session.output_audio_format"),
+        ({"type": "session.update", "session": {"tool_choice": {"fuzz": 1}}},
+         "invalid_type", "session.tool_choice"),
+        ({"type": "response.create", "response": {"max_output_tokens": False}},
+         "invalid_type", "response.max_output_tokens"),
+        ({"type": "response.create", "response": {"max_response_output_tokens": "lots"}},
+         "invalid_value", "response.max_response_output_tokens"),
+        ({"type": "conversation.item.create",
+          "item": {"type": "message", "role": "user",
+                   "content": [{"type": "input_text", "text": "hi", "fuzz": 1}]}},
+         "unknown_parameter", "item.content[0].fuzz"),
+        ({"type": "session.update", "session": {"turn_detection": {"type": "semantic_vad",
+                                                                   "threshold": 0.5}}},
+         "unknown_parameter", "session.turn_detection.threshold"),
+    ],
+)  # fmt: skip
+def test_beta_events_are_refused_by_the_beta_models_with_beta_names(
+    event: dict[str, Any], code: str, param: str
+) -> None:
+    h = BetaHarness()
+    before = json.dumps(h.session.config)
+    error = h.error({**event, "event_id": "evt_b"})
+    assert (error["code"], error["param"], error["event_id"]) == (code, param, "evt_b")
+    assert f"'{param}'" in error["message"]
+    assert json.dumps(h.session.config) == before
+    assert h.edge.edge["session"] == {} and h.edge.edge["response_params"] == {}
+
+
+def test_what_beta_clients_send_passes_the_beta_models() -> None:
+    """openai-python's beta types: nested settings and nulls the upstream copy had lost."""
+    h = BetaHarness()
+    [updated] = h.send(
+        {"type": "session.update",
+         "session": {"model": "gpt-4o-realtime-preview",
+                     "input_audio_transcription": {"model": "whisper-1", "language": "en",
+                                                   "prompt": "names"},
+                     "input_audio_noise_reduction": {"type": "near_field"},
+                     "turn_detection": {"type": "semantic_vad", "eagerness": "low",
+                                        "create_response": False, "interrupt_response": False}}}
+    )  # fmt: skip
+    assert updated["type"] == "session.updated", updated
+    ga = h.session.config["audio"]["input"]
+    assert ga["transcription"]["language"] == "en"
+    assert ga["noise_reduction"] == {"type": "near_field"}
+    assert ga["turn_detection"]["eagerness"] == "low"
+    off = {"turn_detection": None, "input_audio_transcription": None,
+           "input_audio_noise_reduction": None}  # fmt: skip
+    [updated] = h.send({"type": "session.update", "session": off})
+    assert updated["type"] == "session.updated", updated
+    assert h.session.config["audio"]["input"]["turn_detection"] is None
+
+
+def test_events_the_ga_core_checks_as_strictly_skip_the_beta_models() -> None:
+    """An append a session sends every 20 ms goes on as it came (no second validation): its
+    GA schema refuses whatever the beta one would, so the core's refusal is the same."""
+    assert "input_audio_buffer.append" in GA_CHECKED
+    assert not {"session.update", "response.create", "conversation.item.create"} & GA_CHECKED
+    h = BetaHarness()
+    error = h.error({"type": "input_audio_buffer.append", "event_id": "evt_a", "audio": 5})
+    assert (error["code"], error["param"], error["event_id"]) == ("invalid_type", "audio", "evt_a")
+
+
+# -- an error about a field two beta names map to ------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["max_output_tokens", "max_response_output_tokens"])
+@pytest.mark.parametrize("event_id", ["evt_r", None])
+def test_a_core_error_names_the_beta_field_the_client_sent(name: str, event_id: str | None) -> None:
+    edge = BetaTranslator()
+    event: dict[str, Any] = {"type": "response.create", "response": {name: 5}}
+    if event_id:
+        event["event_id"] = event_id
+    ga = json.loads(edge.client_to_ga(json.dumps(event)))
+    assert ga["response"] == {"max_output_tokens": 5}
+    param = "response.max_output_tokens"
+    error = {"type": "error", "event_id": "event_1",
+             "error": {"type": "invalid_request_error", "code": "invalid_value",
+                       "message": f"Invalid value for '{param}': 5.", "param": param,
+                       "event_id": event_id}}  # fmt: skip
+    beta = json.loads(edge.server_to_beta(json.dumps(error)) or "")["error"]
+    assert beta["param"] == f"response.{name}"
+    assert beta["message"] == f"Invalid value for 'response.{name}': 5."
+    # the session's field has one beta name
+    edge.client_to_ga(json.dumps({"type": "session.update", "event_id": "evt_s",
+                                  "session": {"max_response_output_tokens": 5}}))  # fmt: skip
+    error["error"] = {**error["error"], "param": "session.max_output_tokens", "event_id": "evt_s"}
+    beta = json.loads(edge.server_to_beta(json.dumps(error)) or "")["error"]
+    assert beta["param"] == "session.max_response_output_tokens"
+
+
+# -- what the beta service took that GA has no place for ----------------------------------
+
+
+def test_a_turn_detection_without_type_is_server_vad() -> None:
+    h = BetaHarness()
+    [updated] = h.send(
+        {"type": "session.update", "session": {"turn_detection": {"threshold": 0.6}}}
+    )
+    assert updated["type"] == "session.updated", updated
+    assert updated["session"]["turn_detection"]["type"] == "server_vad"
+    assert updated["session"]["turn_detection"]["threshold"] == 0.6
+    turn = h.session.config["audio"]["input"]["turn_detection"]
+    assert (turn["type"], turn["threshold"]) == ("server_vad", 0.6)
+    # the legacy HTTP route maps sessions the same way
+    assert session_to_ga({"turn_detection": {}})["audio"]["input"]["turn_detection"] == {
+        "type": "server_vad"
+    }
+
+
+def test_part_ids_and_a_system_part_s_audio_and_transcript_are_ignored() -> None:
+    h = BetaHarness()
+    system = {"type": "message", "role": "system",
+              "content": [{"type": "input_text", "text": "Be brief.", "id": "part_1",
+                           "audio": "AAAA", "transcript": "be brief"}]}  # fmt: skip
+    [created] = h.send({"type": "conversation.item.create", "item": system})
+    assert created["type"] == "conversation.item.created", created
+    assert created["item"]["content"] == [{"type": "input_text", "text": "Be brief."}]
+    user = {"type": "message", "role": "user",
+            "content": [{"type": "input_audio", "audio": "AAAAAA==", "transcript": "hi",
+                         "id": "part_2"}]}  # fmt: skip
+    [created] = h.send({"type": "conversation.item.create", "item": user})
+    assert created["type"] == "conversation.item.created", created
+    assert created["item"]["content"][0]["transcript"] == "hi"  # a user audio part keeps it
+    assert "id" not in created["item"]["content"][0]
+    out = h.send({"type": "response.create", "response": {"conversation": "none",
+                                                          "input": [system, user]}})  # fmt: skip
+    assert types(out) == ["response.created"], out

@@ -5,6 +5,18 @@ ways, by walking the tables generated from the spec's dialect extensions
 (`_generated.dialects`): event names, the flat beta session and response objects,
 item content types and their values. Nothing here knows a particular event.
 
+A beta client event is first validated with the beta models (`_generated.beta`), so
+that what the beta spec refuses is refused with beta names, whatever the translation
+would make of it; then it is translated. Events the translation passes on as they
+came, whose GA schema refuses all the beta one would (`GA_CHECKED`: audio appends
+among them, one per 20 ms), are left to the GA core's validation.
+
+Where the beta spec allows what GA has no place for, the translation does what the
+beta service did (the spec's `x-dialect-shapes` say so): a `turn_detection` without
+`type` is `server_vad`; a content part's `id`, and a system message part's `audio`
+and `transcript` (the beta part is one flat object whatever its type), are taken and
+ignored.
+
 `BetaTranslator` holds what one connection needs between events: the beta-only
 fields kept at the edge (`temperature` has no GA setting, but a beta client sees
 it back) and which beta event a GA error answers, so that its `param` names the
@@ -22,8 +34,16 @@ from typing import Any
 
 import pydantic_core
 
-from .._generated._runtime import new_event_id
-from .._generated.dialects import BETA_TO_GA, GA_TO_BETA, SHAPE_PATHS, SHAPES, VALUES
+from .._generated._runtime import EventValidationError, new_event_id
+from .._generated.beta.parsing import parse_client_event as parse_beta_client_event
+from .._generated.dialects import (
+    BETA_TO_GA,
+    GA_CHECKED,
+    GA_TO_BETA,
+    SHAPE_PATHS,
+    SHAPES,
+    VALUES,
+)
 from .config import voice_name
 
 Path = tuple[str, ...]
@@ -32,10 +52,27 @@ _REMEMBERED_EVENTS = 64  # client event ids whose errors may still come back
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
+def _aliased() -> dict[str, frozenset[Path]]:
+    """Per shape, the GA fields that more than one beta field maps to."""
+    out = {}
+    for shape, table in SHAPES.items():
+        seen: dict[Path, int] = {}
+        for ga_path, _ in table["fields"].values():
+            if ga_path is not None:
+                seen[ga_path] = seen.get(ga_path, 0) + 1
+        out[shape] = frozenset(path for path, count in seen.items() if count > 1)
+    return out
+
+
+# `response.max_output_tokens` is `max_output_tokens` or `max_response_output_tokens` in
+# beta: an error about it names the one the client sent
+_ALIASED = _aliased()
+
+
 class BetaRefusal(ValueError):
     """A beta client event refused at the edge; `event()` is the `error` to send."""
 
-    def __init__(self, code: str, message: str, param: str, event_id: str | None) -> None:
+    def __init__(self, code: str, message: str, param: str | None, event_id: str | None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -116,6 +153,14 @@ def _matches(path: Path, steps: list[str | int]) -> bool:
     return True
 
 
+def _delete(node: dict[str, Any], at: list[str | int]) -> None:
+    """Remove the value at a concrete path (it exists)."""
+    target: Any = node
+    for step in at[:-1]:
+        target = target[step]
+    del target[at[-1]]
+
+
 def _replace(node: dict[str, Any], path: Path, value: Any) -> None:
     """Set the value at a concrete path (the parent must exist)."""
     target: Any = node
@@ -157,13 +202,16 @@ class BetaTranslator:
 
     def __init__(self) -> None:
         self.edge: dict[str, dict[str, Any]] = {shape: {} for shape in SHAPES}
-        self._sent: OrderedDict[str, str] = OrderedDict()  # client event id -> GA type
-        self._last_type: str | None = None
+        # client event id -> (GA type, GA param -> the beta one sent, where two beta
+        # names map to one GA field)
+        self._sent: OrderedDict[str, tuple[str, dict[str, str]]] = OrderedDict()
+        self._last: tuple[str, dict[str, str]] | None = None
 
     # -- beta -> GA -----------------------------------------------------------
     def client_to_ga(self, raw: str | bytes) -> str | bytes:
-        """The GA text of a beta client event, or BetaRefusal. Text that is not a
-        JSON object, or an unknown event type, goes on as it came: the core answers it."""
+        """The GA text of a beta client event, or BetaRefusal (what the beta models
+        refuse, with beta names). Text that is not a JSON object, or an unknown event
+        type, goes on as it came: the core answers it."""
         try:
             # the core's own reader: the same depth limit on both dialects (json.loads
             # would recurse ~1000 levels and raise RecursionError, not ValueError)
@@ -182,32 +230,47 @@ class BetaTranslator:
             raise BetaRefusal(
                 "invalid_value", f"'{beta_type}' has no counterpart here.", "type", event_id
             )
+        if beta_type in GA_CHECKED:
+            # passed on as it came (audio appends): the GA core validates it as strictly
+            self._remember(event_id, ga_type, {})
+            return raw
+        try:
+            parse_beta_client_event(data)
+        except EventValidationError as refused:
+            raise BetaRefusal(refused.code, refused.message, refused.param, event_id) from None
         shapes = SHAPE_PATHS.get(("beta", "client", beta_type), ())
-        self._remember(event_id, ga_type)
+        named: dict[str, str] = {}
+        self._remember(event_id, ga_type, named)
         if not shapes and ga_type == beta_type:
-            return raw  # the same in both dialects (audio appends): no need to re-encode
+            return raw  # the same in both dialects: no need to re-encode
         for path, shape in shapes:
             for node, at in list(_found(data, path, [])):
                 if isinstance(node, dict):
-                    translated = self._shape_to_ga(shape, node, at, event_id)
+                    translated = self._shape_to_ga(shape, node, at, event_id, named)
                     if at:
                         _replace(data, tuple(str(s) for s in at), translated)
         data["type"] = ga_type
         return json.dumps(data, separators=(",", ":"))
 
-    def _remember(self, event_id: str | None, ga_type: str) -> None:
-        self._last_type = ga_type
+    def _remember(self, event_id: str | None, ga_type: str, named: dict[str, str]) -> None:
+        self._last = (ga_type, named)
         if event_id is not None:
-            self._sent[event_id] = ga_type
+            self._sent[event_id] = self._last
             self._sent.move_to_end(event_id)
             while len(self._sent) > _REMEMBERED_EVENTS:
                 self._sent.popitem(last=False)
 
     def _shape_to_ga(
-        self, shape: str, node: dict[str, Any], at: list[str | int], event_id: str | None
+        self,
+        shape: str,
+        node: dict[str, Any],
+        at: list[str | int],
+        event_id: str | None,
+        named: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         table = SHAPES[shape]
         fields: dict[Path, tuple[Path | None, str | None]] = table["fields"]
+        node = _without_ignored(table, node)
         if table["open"]:
             out = copy.deepcopy(node)
             for beta_path, (_, values) in fields.items():
@@ -235,6 +298,11 @@ class BetaTranslator:
                 ok, value = _to_ga_value(values, value)
                 if not ok:
                     raise _invalid(value, [*at, name], event_id)
+            fill = table["fill"].get((name,))
+            if fill and isinstance(value, dict):
+                value = {**{k: v for k, v in fill.items() if k not in value}, **value}
+            if named is not None and ga_path in _ALIASED[shape]:
+                named[_param([*at, *ga_path])] = _param([*at, name])
             _put(out, ga_path, copy.deepcopy(value))
         return out
 
@@ -300,9 +368,10 @@ class BetaTranslator:
         if not isinstance(param, str) or not param:
             return
         answered = error.get("event_id")
-        ga_type = self._sent.get(answered) if isinstance(answered, str) else self._last_type
-        if ga_type is None:
+        sent = self._sent.get(answered) if isinstance(answered, str) else self._last
+        if sent is None:
             return
+        ga_type, named = sent
         steps = _steps(param)
         for path, shape in SHAPE_PATHS.get(("ga", "client", ga_type), ()):
             if not _matches(path, steps):
@@ -312,11 +381,27 @@ class BetaTranslator:
                 if ga_path is not None and _matches(ga_path, rest):
                     # a field whose values differ is one value in beta: no sub-fields
                     tail = rest[len(ga_path) :] if values is None else []
-                    beta = _param([*steps[: len(path)], *_concrete(beta_path, rest), *tail])
+                    head = steps[: len(path)]
+                    chosen = named.get(_param([*head, *rest[: len(ga_path)]]))
+                    field = _steps(chosen) if chosen else [*head, *_concrete(beta_path, rest)]
+                    beta = _param([*field, *tail])
                     error["param"] = beta
                     if isinstance(error.get("message"), str):
                         error["message"] = error["message"].replace(param, beta)
                     return
+
+
+def _without_ignored(table: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node` less the fields its shape takes and ignores (a copy when there are any)."""
+    out = node
+    for path, when in table["ignored"].items():
+        if any(node.get(key) != value for key, value in when.items()):
+            continue
+        for _, where in list(_found(out, path, [])):
+            if out is node:
+                out = copy.deepcopy(node)
+            _delete(out, where)
+    return out
 
 
 def _concrete(beta_path: Path, ga_steps: list[str | int]) -> list[str | int]:
