@@ -85,7 +85,9 @@ def test_legacy_beta_webrtc_flow_completes_an_audio_turn(tmp_path: Path) -> None
     assert mic["voiced_s"] > 0.8, mic
     assert remote["peak_rms"] > 1000, remote
     assert 0.6 < remote["voiced_s"] / mic["voiced_s"] < 1.5, (mic, remote)
-    assert page["hangup_status"] == 200
+    assert page["hangup_status"] == 403  # an ek_ key: the call is the application's to end
+    call_id = page["location"].rsplit("/", 1)[1]
+    assert f"call {call_id} ended" in run["server_log"]  # the page closed its connection
     print(
         f"\nlegacy beta page: {len(raw)} events, mic {mic['voiced_s']:.2f} s, reply"
         f" {remote['voiced_s']:.2f} s, speech end -> first reply audio"

@@ -110,11 +110,14 @@ export class Call {
     return withId;
   }
 
-  /** Hang up (the server ends the session at once) and release the microphone. */
+  /** Hang up (the server ends the session at once) and release the microphone. With an
+   * `ek_` key the page may not hang up (call control needs an API key): closing the peer
+   * connection ends the call. */
   async close() {
     const url = this.callUrl;
     this.callUrl = null;
-    if (url && this.channel && this.channel.readyState !== "closed") {
+    const mayHangUp = !this.bearer.startsWith("ek_");
+    if (url && mayHangUp && this.channel && this.channel.readyState !== "closed") {
       try {
         await fetch(`${url}/hangup`, { method: "POST", headers: authHeaders(this.bearer) });
       } catch {
