@@ -224,9 +224,12 @@ FormatLike: TypeAlias = AudioFormat | str | Mapping[str, Any] | _HasType
 
 def b64decode_audio(text: str | bytes) -> bytes:
     """Strict base64 (no whitespace, correct padding): a bad ``audio`` field is a client error."""
-    # binascii's strict mode (3.11, 3.12) lets padding run past the last quantum ("QUJD=")
+    # binascii's strict mode (3.11, 3.12) lets padding run past the last quantum ("QUJD=",
+    # "AAAA====")
     if len(text) % 4:
         raise ValueError("invalid base64 audio: its length is not a multiple of 4")
+    if text[-3:] in ("===", b"==="):
+        raise ValueError("invalid base64 audio: more than two padding characters")
     try:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError) as exc:  # ValueError: non-ASCII str

@@ -23,6 +23,7 @@ BAD_AUDIO = {
     "AQ==": "1 bytes",
     "QUJD=": "base64",  # bad padding
     "%%%": "base64",
+    "AAAAAAAA====": "padding",  # padding past the last quantum
 }
 
 
