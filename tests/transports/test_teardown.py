@@ -50,10 +50,12 @@ def test_a_closed_call_is_freed_without_the_cyclic_collector() -> None:
         )  # fmt: skip
         client.send({"type": "response.create"})
         await client.wait_for("output_audio_buffer.started", 10)
-        assert server.hearing_rate == 24000  # the peer's audio went through our resampler
-        # (the protocol session and its unfinished response refer to each other: that one
-        # waits for the collection an ended session asks for)
-        refs = [weakref.ref(server), weakref.ref(server.pc)]
+        for _ in range(100):  # the peer's audio goes through our resampler once it arrives
+            if server.hearing_rate == 24000:
+                break
+            await asyncio.sleep(0.05)
+        assert server.hearing_rate == 24000
+        refs = [weakref.ref(server), weakref.ref(server.pc), weakref.ref(session)]
         refs += [weakref.ref(sender) for sender in server.pc.getSenders()]
         gc.disable()
         await server.close(reason="hangup")
