@@ -33,6 +33,7 @@ from realtime_sdk.audio import (
     decode,
     encode,
 )
+from realtime_sdk.audio.levels import QUIET_RMS, is_quiet, peak_at_most
 
 BUDGET_S = 0.08  # per measurement; about 25 of them
 REPEATS = 5
@@ -93,6 +94,31 @@ def resampler_row(in_rate: int, out_rate: int) -> None:
     row("  soxr HQ stream, for comparison", lambda: s.process(x), x.copy)
 
 
+def quiet_forms(x: np.ndarray) -> list[tuple[str, Callable[[], Any]]]:
+    """`is_quiet` beside the other ways the same question was asked, on one frame."""
+    square = QUIET_RMS * QUIET_RMS * len(x)
+
+    def float64_dot() -> bool:
+        f = x.astype(np.float64)
+        return float(f.dot(f)) <= square
+
+    def int64_dot() -> bool:
+        f = x.astype(np.int64)
+        return int(f.dot(f)) <= square
+
+    def scaled_floats() -> bool:  # [-1, 1] floats, as the Silero model had them
+        f = x / 32767.0
+        return float(f.dot(f)) <= square / 32767.0**2
+
+    return [
+        ("is_quiet (float32 dot)", lambda: is_quiet(x)),
+        ("  float64 dot", float64_dot),
+        ("  int64 dot", int64_dot),
+        ("  scaled floats' dot", scaled_floats),
+        ("  peak_at_most (max and min)", lambda: peak_at_most(x, 64)),
+    ]
+
+
 def hold_back(r: Any, in_rate: int, out_rate: int) -> tuple[float, float]:
     """Output owed after each of 200 frames of 20 ms: (max, mean) in ms."""
     x = frame(in_rate)
@@ -136,6 +162,13 @@ def main() -> None:
             lambda t=text, d=dec: d.process(b64decode_audio(t)),
             frame(fmt.rate).copy,
         )
+
+    print("\nthe quiet check on a quiet frame (a -66 dBFS hiss)")
+    for rate, ms in ((24000, 20), (16000, 32)):
+        hiss = np.clip(np.random.default_rng(1).normal(0, 16, rate * ms // 1000), -100, 100)
+        x = hiss.astype(np.int16)
+        for name, fn in quiet_forms(x):
+            row(f"{name}, {ms} ms at {rate // 1000} kHz", fn, x.copy)
 
     print("\nhold-back fed 20 ms frames: output owed, in ms (what a live call hears late)")
     print("  {:<14} {:<22} {:>6} {:>6}".format("pair", "resampler", "max", "mean"))

@@ -20,10 +20,13 @@ import numpy as np
 import numpy.typing as npt
 import soxr  # type: ignore[import-untyped]  # ships no type information
 
+from .levels import QUIET_RMS, is_quiet
+
 __all__ = [
     "PCM24K",
     "PCMA",
     "PCMU",
+    "QUIET_RMS",
     "AudioFormat",
     "Encoding",
     "FormatLike",
@@ -37,6 +40,7 @@ __all__ = [
     "decode",
     "decode_wire_audio",
     "encode",
+    "is_quiet",
     "read_wav",
     "resample",
     "to_fastrtc_frame",
@@ -500,10 +504,6 @@ class WireDecoder:
         self.resampler.reset()
 
 
-QUIET_RMS: Final = 32.0
-"""About -60 dBFS: audio this quiet is not speech (digital silence, a muted microphone)."""
-
-
 class QuietSkippingDecoder:
     """Wire bytes -> int16 at ``rate`` for a model that scores quiet audio as nothing (server VAD).
 
@@ -518,7 +518,7 @@ class QuietSkippingDecoder:
         self.inner = WireDecoder(fmt, rate)
         self.fmt = self.inner.fmt
         self.rate = self.inner.rate
-        self._quiet_square = quiet_rms * quiet_rms
+        self.quiet_rms = quiet_rms
         self._in = 0  # input samples since the start
         self._out = 0  # output samples given since then
         self.skipped = 0  # chunks that did not go through the resampler
@@ -530,8 +530,7 @@ class QuietSkippingDecoder:
         if resampler.is_identity or len(x) == 0:
             y = resampler.process(x)
         else:
-            f = x.astype(np.float32)
-            if float(f.dot(f)) <= self._quiet_square * len(x):
+            if is_quiet(x, self.quiet_rms):
                 self.skipped += 1
                 tail = resampler.flush()
                 owed = self._in * self.rate // self.fmt.rate - self._out
