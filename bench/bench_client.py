@@ -65,10 +65,10 @@ def recorded_stream() -> list[str]:
     response_id = session.active.id
     frame = (np.sin(np.arange(480) / 7) * 4000).astype(np.int16).tobytes()
     for index in range(100):  # 2 s of audio in 20 ms deltas, with a transcript
-        session.response_audio(response_id, frame)
+        session.response(response_id).audio(frame)
         if index % 10 == 0:
-            session.response_transcript(response_id, "word ")
-    session.response_finished(response_id)
+            session.response(response_id).transcript("word ")
+    session.finish_response(response_id)
     audio = base64.b64encode(frame * 10).decode()
     session.receive(json.dumps({"type": "input_audio_buffer.append", "audio": audio}))
     session.receive(json.dumps({"type": "input_audio_buffer.commit"}))

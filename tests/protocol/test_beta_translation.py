@@ -236,9 +236,9 @@ def test_a_text_turn_uses_beta_names_and_content_types() -> None:
     assert out[0]["response"]["modalities"] == ["text"]
     start = h.work.pop()
     assert isinstance(start, StartResponse)
-    h.session.response_text(start.response_id, "hel")
-    h.session.response_text(start.response_id, "lo")
-    h.session.response_finished(start.response_id)
+    h.session.response(start.response_id).text("hel")
+    h.session.response(start.response_id).text("lo")
+    h.session.finish_response(start.response_id)
     out = h.drain()
     assert types(out) == [
         "response.output_item.added",
@@ -271,9 +271,9 @@ def test_an_audio_turn_uses_beta_audio_names() -> None:
     start = h.work.pop()
     assert isinstance(start, StartResponse)
     assert start.config["output_modalities"] == ["audio"]
-    h.session.response_transcript(start.response_id, "hi")
-    h.session.response_audio(start.response_id, b"\x01\x00" * 2400)
-    h.session.response_finished(start.response_id)
+    h.session.response(start.response_id).transcript("hi")
+    h.session.response(start.response_id).audio(b"\x01\x00" * 2400)
+    h.session.finish_response(start.response_id)
     out = h.drain()
     names = types(out)
     assert "response.audio.delta" in names
@@ -294,8 +294,8 @@ def test_a_function_call_round_trip() -> None:
     h.send(user_text("add 1 and 2"))
     h.send({"type": "response.create"})
     start = h.work.pop()
-    h.session.response_function_call(start.response_id, "add", '{"a":1,"b":2}', "call_1")
-    h.session.response_finished(start.response_id)
+    h.session.response(start.response_id).function_call("add", '{"a":1,"b":2}', "call_1")
+    h.session.finish_response(start.response_id)
     out = h.drain()
     assert "response.function_call_arguments.done" in types(out)
     [created] = h.send(
@@ -311,7 +311,7 @@ def test_cancel_ends_the_response_as_cancelled() -> None:
     h.send(user_text("hi"))
     h.send({"type": "response.create"})
     start = h.work.pop()
-    h.session.response_text(start.response_id, "partial")
+    h.session.response(start.response_id).text("partial")
     h.drain()
     out = h.send({"type": "response.cancel"})
     assert out[-1]["type"] == "response.done"

@@ -20,14 +20,14 @@ def test_a_long_turn_keeps_its_start_and_counts_the_rest() -> None:
         "input": {"turn_detection": None}}}})  # fmt: skip
     for _ in range(MAX_KEPT_AUDIO_MS // 1000 + 10):
         h.send({"type": "input_audio_buffer.append", "audio": second})
-    assert len(h.session.buffer) == KEPT_BYTES
+    assert len(h.session.input_buffer.kept) == KEPT_BYTES
     committed, _, done = h.send({"type": "input_audio_buffer.commit"})
     assert done["type"] == "conversation.item.done"
     item_id = committed["item_id"]
     stored = h.session.conversation.get(item_id)
     assert stored.audio_ms(0) == MAX_KEPT_AUDIO_MS + 10_000
     assert len(stored.audio[0]) == KEPT_BYTES
-    assert len(h.session.buffer) == 0 and h.session._unkept == 0
+    assert len(h.session.input_buffer.kept) == 0 and h.session.input_buffer.unkept == 0
     [retrieved] = h.send({"type": "conversation.item.retrieve", "item_id": item_id})
     assert len(base64.b64decode(retrieved["item"]["content"][0]["audio"])) == KEPT_BYTES
 
@@ -36,7 +36,7 @@ def test_a_long_response_part_keeps_its_start_and_truncates_by_its_whole_length(
     h = Harness()
     response_id = h.start_response()
     for _ in range(MAX_KEPT_AUDIO_MS // 1000 + 10):
-        h.session.response_audio(response_id, pcm(1000))
+        h.session.response(response_id).audio(pcm(1000))
     h.drain()
     [item] = [i for i in h.session.conversation.items() if i.data.get("role") == "assistant"]
     assert len(item.audio[0]) == KEPT_BYTES

@@ -161,9 +161,9 @@ def test_text_turn_in_a_text_session() -> None:
     assert added["previous_item_id"] is None
     user_id = added["item"]["id"]
     response_id = h.start_response()
-    h.session.response_text(response_id, "hel")
-    h.session.response_text(response_id, "lo")
-    h.session.response_finished(response_id)
+    h.session.response(response_id).text("hel")
+    h.session.response(response_id).text("lo")
+    h.session.finish_response(response_id)
     out = h.drain()
     assert h.types(out) == [
         "response.output_item.added",
@@ -193,10 +193,10 @@ def test_text_turn_in_a_text_session() -> None:
 def test_audio_response_interleaves_audio_and_transcript() -> None:
     h = Harness()
     response_id = h.start_response()
-    h.session.response_audio(response_id, pcm(20))
-    h.session.response_transcript(response_id, "Hi")
-    h.session.response_audio(response_id, pcm(20))
-    h.session.response_finished(response_id)
+    h.session.response(response_id).audio(pcm(20))
+    h.session.response(response_id).transcript("Hi")
+    h.session.response(response_id).audio(pcm(20))
+    h.session.finish_response(response_id)
     out = h.drain()
     assert h.types(out) == [
         "response.output_item.added",
@@ -228,7 +228,7 @@ def test_only_one_default_response_at_a_time() -> None:
     assert error["code"] == "conversation_already_has_active_response"
     assert error["event_id"] == "evt_2"
     assert first in error["message"]
-    h.session.response_finished(first)
+    h.session.finish_response(first)
     h.drain()
     h.start_response()
 
@@ -236,7 +236,7 @@ def test_only_one_default_response_at_a_time() -> None:
 def test_cancel_mid_stream_closes_everything_and_drops_late_results() -> None:
     h = Harness()
     response_id = h.start_response()
-    h.session.response_audio(response_id, pcm(40))
+    h.session.response(response_id).audio(pcm(40))
     h.drain()
     out = h.send({"type": "response.cancel"})
     assert h.types(out) == [
@@ -254,8 +254,8 @@ def test_cancel_mid_stream_closes_everything_and_drops_late_results() -> None:
     }
     assert out[3]["item"]["status"] == "incomplete"
     assert [w for w in h.work if isinstance(w, CancelResponse)] == [CancelResponse(response_id)]
-    h.session.response_audio(response_id, pcm(20))
-    h.session.response_finished(response_id)
+    assert h.session.response(response_id) is None  # late results have nowhere to go
+    h.session.finish_response(response_id)
     assert h.drain() == []
     error = h.error({"type": "response.cancel", "event_id": "evt_3"})
     assert (error["code"], error["event_id"]) == ("response_cancel_not_active", "evt_3")
@@ -274,10 +274,10 @@ def test_out_of_band_response_runs_beside_the_default_one() -> None:
         ],
     )
     assert out_of_band != default
-    h.session.response_text(out_of_band, "label")
-    h.session.response_transcript(default, "answer")
-    h.session.response_finished(out_of_band)
-    h.session.response_finished(default)
+    h.session.response(out_of_band).text("label")
+    h.session.response(default).transcript("answer")
+    h.session.finish_response(out_of_band)
+    h.session.finish_response(default)
     out = h.drain()
     oob = [e for e in out if e.get("response_id") == out_of_band or
            e.get("response", {}).get("id") == out_of_band]  # fmt: skip
@@ -294,8 +294,8 @@ def test_function_call_round_trip() -> None:
     h = Harness()
     h.send(user_text("weather?"))
     response_id = h.start_response()
-    call_id = h.session.response_function_call(response_id, "get_weather", '{"city":"Oslo"}')
-    h.session.response_finished(response_id)
+    call_id = h.session.response(response_id).function_call("get_weather", '{"city":"Oslo"}')
+    h.session.finish_response(response_id)
     out = h.drain()
     assert h.types(out) == [
         "response.output_item.added",
@@ -370,9 +370,9 @@ def test_truncate_assistant_audio() -> None:
     h = Harness()
     user = h.send(user_text("hi"))[0]["item"]["id"]
     response_id = h.start_response()
-    h.session.response_audio(response_id, pcm(300))
-    h.session.response_transcript(response_id, "a long answer")
-    h.session.response_finished(response_id)
+    h.session.response(response_id).audio(pcm(300))
+    h.session.response(response_id).transcript("a long answer")
+    h.session.finish_response(response_id)
     item_id = h.drain()[0]["item"]["id"]
     error = h.error({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
                      "audio_end_ms": 1000})  # fmt: skip
@@ -394,8 +394,8 @@ def test_truncate_assistant_audio() -> None:
 def test_backend_failure_ends_the_response_failed_and_the_session_goes_on() -> None:
     h = Harness()
     response_id = h.start_response()
-    h.session.response_transcript(response_id, "par")
-    h.session.response_failed(response_id, "model crashed")
+    h.session.response(response_id).transcript("par")
+    h.session.finish_response(response_id, "model crashed")
     done = h.drain()[-1]["response"]
     assert done["status"] == "failed"
     assert done["status_details"]["error"]["message"] == "model crashed"

@@ -45,7 +45,7 @@ def test_append_of_audio_that_is_not_whole_samples_is_refused_and_dropped(vad: b
         assert (error["code"], error["param"]) == ("invalid_value", "audio")
         assert error["event_id"] == "e1"
         assert why in error["message"]
-    assert len(h.session.buffer) == len(pcm(40))  # nothing of the refused audio kept
+    assert len(h.session.input_buffer.kept) == len(pcm(40))  # nothing of the refused audio kept
     h.send({"type": "input_audio_buffer.append", "audio": b64(pcm(80))})
     committed = h.send({"type": "input_audio_buffer.commit"})
     assert committed[0]["type"] == "input_audio_buffer.committed"
@@ -56,7 +56,7 @@ def test_g711_audio_has_no_half_samples() -> None:
     pcmu = {"input": {"format": {"type": "audio/pcmu"}}}
     h.send({"type": "session.update", "session": {"type": "realtime", "audio": pcmu}})
     assert h.send({"type": "input_audio_buffer.append", "audio": "AQID"}) == []
-    assert len(h.session.buffer) == 3
+    assert len(h.session.input_buffer.kept) == 3
 
 
 def test_item_audio_is_refused_with_its_path_and_nothing_is_added() -> None:
@@ -77,7 +77,7 @@ def test_response_input_audio_is_refused_before_the_response_starts() -> None:
                      "input": [user_text("x")["item"], audio_item("AQID")]}})  # fmt: skip
     assert error["code"] == "invalid_value"
     assert error["param"] == "response.input[1].content[0].audio"
-    assert h.session.active is None and not h.session.out_of_band
+    assert h.session.active is None and not h.session._out_of_band
     assert not any(isinstance(w, StartResponse) for w in h.work)
     h.start_response()
 
@@ -139,7 +139,7 @@ def test_no_transcriber_means_transcription_failed_at_once() -> None:
     assert error["code"] == "unsupported_feature"
     assert "cannot transcribe" in error["message"]
     assert not any(isinstance(w, Transcribe) for w in h.work)
-    h.session.transcription_completed(item_id, 0, "late")  # nothing more for this item
+    h.session.transcripts.completed(item_id, 0, "late")  # nothing more for this item
     assert transcription_events(h, item_id) == ["failed"]
 
 
@@ -155,10 +155,10 @@ def test_a_transcriber_gets_the_job_and_settles_it_once() -> None:
     item_id, out = commit(h)
     assert h.types(out)[-1] == "conversation.item.done"
     assert [w.item_id for w in h.work if isinstance(w, Transcribe)] == [item_id]
-    h.session.transcription_delta(item_id, 0, "hel")
-    h.session.transcription_completed(item_id, 0, "hello")
-    h.session.transcription_failed(item_id, 0, "too late")
-    h.session.transcription_delta(item_id, 0, "lo")
+    h.session.transcripts.delta(item_id, 0, "hel")
+    h.session.transcripts.completed(item_id, 0, "hello")
+    h.session.transcripts.failed(item_id, 0, "too late")
+    h.session.transcripts.delta(item_id, 0, "lo")
     h.drain()
     assert transcription_events(h, item_id) == ["delta", "completed"]
 
@@ -170,9 +170,9 @@ def test_a_back_end_reporting_user_words_settles_each_turn_once() -> None:
     transcribing(h)
     told, _ = commit(h)
     response_id = h.session.begin_response()
-    h.session.transcription_completed(told, 0, "what I said")
-    h.session.transcription_completed(told, 0, "said twice")
-    h.session.response_finished(response_id)
+    h.session.transcripts.completed(told, 0, "what I said")
+    h.session.transcripts.completed(told, 0, "said twice")
+    h.session.finish_response(response_id)
     h.drain()
     assert transcription_events(h, told) == ["completed"]
 
@@ -180,7 +180,7 @@ def test_a_back_end_reporting_user_words_settles_each_turn_once() -> None:
     response_id = h.session.begin_response()
     h.drain()
     assert transcription_events(h, untold) == []  # the reply may still bring them
-    h.session.response_finished(response_id)
+    h.session.finish_response(response_id)
     h.drain()
     assert transcription_events(h, untold) == ["failed"]
 
@@ -208,7 +208,7 @@ def test_a_custom_voice_is_echoed_and_a_response_can_use_it() -> None:
     assert h.types(out) == ["response.created"]
     # a response object names its voice (upstream's and openai-python's response type)
     assert out[0]["response"]["audio"]["output"]["voice"] == "voice_5678"
-    h.session.response_finished(out[0]["response"]["id"])
+    h.session.finish_response(out[0]["response"]["id"])
     h.drain()
     h.start_response()
 
@@ -221,8 +221,8 @@ def test_a_response_that_cannot_be_announced_is_not_left_active() -> None:
 
     h.session.emit = refuse  # type: ignore[method-assign]
     with pytest.raises(ValueError):
-        h.session.create_response()
-    assert h.session.active is None and not h.session.out_of_band
+        h.session._create_response()
+    assert h.session.active is None and not h.session._out_of_band
 
 
 def test_clearing_output_audio_with_nothing_playing_echoes_the_event_id() -> None:

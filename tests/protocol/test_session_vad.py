@@ -78,7 +78,7 @@ def test_speech_during_a_response_interrupts_it() -> None:
     h.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
         "turn_detection": {"type": "server_vad", "create_response": False}}}}})  # fmt: skip
     response_id = h.start_response()
-    h.session.response_audio(response_id, b"\x00\x00" * 4800)
+    h.session.response(response_id).audio(b"\x00\x00" * 4800)
     h.drain()
     out = stream(h, speech("hello_world_16k.wav")[: 24000 * 12 // 10])
     types = h.types(out)
@@ -94,7 +94,7 @@ def test_idle_timeout_after_a_response() -> None:
         "turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000,
                            "create_response": False}}}}})  # fmt: skip
     response_id = h.start_response()
-    h.session.response_finished(response_id)
+    h.session.finish_response(response_id)
     h.drain()
     out = stream(h, silence(6000))
     [timeout] = [e for e in out if e["type"] == "input_audio_buffer.timeout_triggered"]

@@ -17,8 +17,8 @@ def reply_with_audio(h: Harness, ms: int = 500) -> tuple[str, str]:
     """A completed response with `ms` of audio; its id and its item's id."""
     h.send(user_text("hi"))
     response_id = h.start_response()
-    h.session.response_audio(response_id, pcm(ms))
-    h.session.response_finished(response_id)
+    h.session.response(response_id).audio(pcm(ms))
+    h.session.finish_response(response_id)
     events = h.drain()
     item_id: str = events[-1]["response"]["output"][0]["id"]
     return response_id, item_id
@@ -78,7 +78,7 @@ def test_speech_during_playback_clears_even_after_the_response_is_done() -> None
     h = webrtc()
     reply_with_audio(h)
     h.work.clear()
-    h.session.backend_speech_started()
+    h.session.heard_speech_started()
     assert [e["type"] for e in h.drain()] == ["input_audio_buffer.speech_started"]
     assert h.work == [ClearOutputAudio(None)]
 

@@ -5,6 +5,7 @@ The session never does I/O itself; the driver drains these in order and acts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ class StartResponse:
     items: list[dict[str, Any]]
     config: dict[str, Any]
     out_of_band: bool = False
-    audio: dict[str, bytes] = field(default_factory=dict)  # user audio by item id
+    audio: Mapping[str, bytes] = field(default_factory=dict)  # user audio by item id
 
 
 @dataclass(frozen=True)

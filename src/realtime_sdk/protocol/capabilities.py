@@ -1,0 +1,24 @@
+"""What a back-end can honour: the session refuses what needs more, naming it.
+
+Its own module so that a back-end declares its capabilities without importing the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a back-end can honour; a client event needing more gets an `error`."""
+
+    text_input: bool = True
+    audio_input: bool = True
+    function_calls: bool = True
+    out_of_band: bool = True
+    transcription: bool = False
+    raw_input_audio: bool = False  # back-end wants every appended frame (FastRTC handlers)
+    client_responses: bool = True  # answers response.create (a FastRTC handler does not)
+    # may report the user's words itself in its reply (a FastRTC handler's RealtimeMessage);
+    # a turn it leaves without them gets `transcription.failed` when the reply ends
+    user_transcripts: bool = False
