@@ -24,10 +24,10 @@ from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
 from realtime_sdk.protocol.turn_detection import (
     ServerVad,
     SpeechModel,
-    SpeechStarted,
-    SpeechStopped,
-    TurnEvent,
     VadConfig,
+    VadEvent,
+    VadSpeechStarted,
+    VadSpeechStopped,
 )
 from realtime_sdk.vad import (
     RELEASE_AFTER_FRAMES,
@@ -65,15 +65,15 @@ def energy_regions(audio: npt.NDArray[np.int16], gap_ms: int = 300) -> list[tupl
     return regions
 
 
-def turns(events: list[TurnEvent]) -> list[tuple[SpeechStarted, SpeechStopped]]:
+def turns(events: list[VadEvent]) -> list[tuple[VadSpeechStarted, VadSpeechStopped]]:
     assert len(events) % 2 == 0, events
     pairs = list(zip(events[::2], events[1::2], strict=True))
     for start, stop in pairs:
-        assert isinstance(start, SpeechStarted) and isinstance(stop, SpeechStopped), events
+        assert isinstance(start, VadSpeechStarted) and isinstance(stop, VadSpeechStopped), events
     return pairs  # type: ignore[return-value]
 
 
-def detect(audio: npt.NDArray[np.int16], chunk: int | None = None) -> list[TurnEvent]:
+def detect(audio: npt.NDArray[np.int16], chunk: int | None = None) -> list[VadEvent]:
     """Run audio, then a second of silence to let the last turn end, through ServerVad."""
     detector = ServerVad(SileroSpeechModel(), VadConfig())
     padded = np.concatenate((audio, np.zeros(RATE, dtype=np.int16)))
@@ -226,7 +226,7 @@ def test_the_sessions_vad_input_skipping_quiet_chunks_hears_the_same_turns() -> 
     speech = soxr.resample(load("two_utterances_16k.wav"), RATE, 24000).astype(np.int16)
     wire = encode(np.concatenate([gap, speech, gap, speech, gap]), PCM24K)
 
-    def heard(decoder: WireDecoder | QuietSkippingDecoder) -> list[TurnEvent]:
+    def heard(decoder: WireDecoder | QuietSkippingDecoder) -> list[VadEvent]:
         vad = ServerVad(SileroSpeechModel(), VadConfig())
         step = PCM24K.bytes_for_ms(20)
         return [

@@ -20,11 +20,11 @@ from realtime_sdk.protocol.turn_detection import (
     SEMANTIC_SILENCE_MS,
     IdleTimeout,
     ServerVad,
-    SpeechStarted,
-    SpeechStopped,
-    TurnEvent,
     VadConfig,
     VadConfigError,
+    VadEvent,
+    VadSpeechStarted,
+    VadSpeechStopped,
 )
 
 
@@ -61,8 +61,8 @@ def vad(config: VadConfig | None = None, **model: int) -> ServerVad:
 
 def feed_in(
     detector: ServerVad, audio: npt.NDArray[np.int16], cuts: Sequence[int]
-) -> list[TurnEvent]:
-    events: list[TurnEvent] = []
+) -> list[VadEvent]:
+    events: list[VadEvent] = []
     edges = [0, *sorted(cuts), len(audio)]
     for a, b in pairwise(edges):
         events += detector.feed(audio[a:b])
@@ -164,7 +164,7 @@ def test_onset_is_the_first_frame_at_threshold_minus_prefix_padding() -> None:
     detector = vad()
     assert detector.feed(script((0.0, 50), (0.49, 10))) == []
     assert detector.feed(script((0.5, 1))) == [
-        SpeechStarted(audio_start_ms=300, speech_start_ms=600)
+        VadSpeechStarted(audio_start_ms=300, speech_start_ms=600)
     ]
     assert detector.speaking
 
@@ -172,7 +172,7 @@ def test_onset_is_the_first_frame_at_threshold_minus_prefix_padding() -> None:
 def test_prefix_padding_never_reaches_before_the_session_start() -> None:
     detector = vad()
     events = detector.feed(script((0.0, 12), (0.9, 1)))
-    assert events == [SpeechStarted(audio_start_ms=0, speech_start_ms=120)]
+    assert events == [VadSpeechStarted(audio_start_ms=0, speech_start_ms=120)]
 
 
 def test_prefix_padding_never_reaches_before_the_buffer_start() -> None:
@@ -181,7 +181,7 @@ def test_prefix_padding_never_reaches_before_the_buffer_start() -> None:
     detector.reset()  # input_audio_buffer.clear at 1000 ms
     assert detector.buffer_start_ms == 1000
     events = detector.feed(script((0.0, 10), (0.9, 1)))
-    assert events == [SpeechStarted(audio_start_ms=1000, speech_start_ms=1100)]
+    assert events == [VadSpeechStarted(audio_start_ms=1000, speech_start_ms=1100)]
 
 
 def test_milliseconds_come_from_samples_at_the_models_rate() -> None:
@@ -189,8 +189,8 @@ def test_milliseconds_come_from_samples_at_the_models_rate() -> None:
     detector = vad(sample_rate=16000, frame_samples=512)
     events = detector.feed(script((0.0, 20), (0.9, 5), (0.0, 7), frame=512))
     assert events == [
-        SpeechStarted(audio_start_ms=340, speech_start_ms=640),
-        SpeechStopped(audio_end_ms=1000, speech_end_ms=800),
+        VadSpeechStarted(audio_start_ms=340, speech_start_ms=640),
+        VadSpeechStopped(audio_end_ms=1000, speech_end_ms=800),
     ]
     assert detector.received_ms == 32 * 32
     detector.feed(np.zeros(100, dtype=np.int16))
@@ -203,10 +203,12 @@ def test_milliseconds_come_from_samples_at_the_models_rate() -> None:
 
 def test_speech_stops_once_silence_has_lasted_silence_duration() -> None:
     detector = vad()
-    assert detector.feed(script((0.0, 50), (0.9, 30))) == [SpeechStarted(200, 500)]
+    assert detector.feed(script((0.0, 50), (0.9, 30))) == [VadSpeechStarted(200, 500)]
     assert detector.feed(script((0.1, 19))) == []  # 190 ms of silence: not yet
     assert detector.speaking
-    assert detector.feed(script((0.1, 1))) == [SpeechStopped(audio_end_ms=1000, speech_end_ms=800)]
+    assert detector.feed(script((0.1, 1))) == [
+        VadSpeechStopped(audio_end_ms=1000, speech_end_ms=800)
+    ]
     assert not detector.speaking
 
 
@@ -215,21 +217,21 @@ def test_a_stop_commits_the_buffer_up_to_audio_end() -> None:
     detector.feed(script((0.0, 50), (0.9, 30), (0.0, 25)))
     assert detector.buffer_start_ms == 1000  # speech_end 800 + 200 of silence
     events = detector.feed(script((0.9, 1)))
-    assert events == [SpeechStarted(audio_start_ms=1000, speech_start_ms=1050)]
+    assert events == [VadSpeechStarted(audio_start_ms=1000, speech_start_ms=1050)]
 
 
 def test_zero_silence_duration_stops_at_the_first_silent_frame() -> None:
     detector = vad(VadConfig(silence_duration_ms=0))
     events = detector.feed(script((0.9, 3), (0.0, 1)))
-    assert events == [SpeechStarted(0, 0), SpeechStopped(audio_end_ms=30, speech_end_ms=30)]
+    assert events == [VadSpeechStarted(0, 0), VadSpeechStopped(audio_end_ms=30, speech_end_ms=30)]
 
 
 @pytest.mark.parametrize(("eagerness", "silence_ms"), sorted(SEMANTIC_SILENCE_MS.items()))
 def test_semantic_vad_waits_its_silence(eagerness: str, silence_ms: int) -> None:
     detector = vad(VadConfig.semantic(eagerness))  # type: ignore[arg-type]
     frames = silence_ms // 10
-    assert detector.feed(script((0.9, 10), (0.0, frames - 1))) == [SpeechStarted(0, 0)]
-    assert detector.feed(script((0.0, 1))) == [SpeechStopped(100 + silence_ms, 100)]
+    assert detector.feed(script((0.9, 10), (0.0, frames - 1))) == [VadSpeechStarted(0, 0)]
+    assert detector.feed(script((0.0, 1))) == [VadSpeechStopped(100 + silence_ms, 100)]
 
 
 # --- hysteresis ---------------------------------------------------------------------------------
@@ -242,35 +244,35 @@ def test_frames_between_the_two_thresholds_do_not_start_speech() -> None:
 def test_frames_between_the_two_thresholds_keep_speech_going() -> None:
     detector = vad()
     events = detector.feed(script((0.9, 10), (0.36, 500)))
-    assert events == [SpeechStarted(0, 0)]
+    assert events == [VadSpeechStarted(0, 0)]
     assert detector.speaking
 
 
 def test_silence_starts_below_threshold_minus_015() -> None:
     detector = vad()
-    assert detector.feed(script((0.9, 10), (0.35, 20))) == [SpeechStarted(0, 0)]
+    assert detector.feed(script((0.9, 10), (0.35, 20))) == [VadSpeechStarted(0, 0)]
     assert detector.speaking  # 0.35 is not below 0.35
-    assert detector.feed(script((0.34, 20))) == [SpeechStopped(500, 300)]
+    assert detector.feed(script((0.34, 20))) == [VadSpeechStopped(500, 300)]
 
 
 def test_in_between_frames_neither_start_nor_cancel_a_silence() -> None:
     detector = vad()
     # Silence begins at 100 ms; in-between frames from 200 ms do not cancel it: it ends at 300 ms.
     events = detector.feed(script((0.9, 10), (0.1, 10), (0.4, 10)))
-    assert events == [SpeechStarted(0, 0), SpeechStopped(audio_end_ms=300, speech_end_ms=100)]
+    assert events == [VadSpeechStarted(0, 0), VadSpeechStopped(audio_end_ms=300, speech_end_ms=100)]
 
 
 def test_a_frame_at_threshold_cancels_a_silence() -> None:
     detector = vad()
     events = detector.feed(script((0.9, 10), (0.1, 19), (0.5, 1), (0.1, 20)))
-    assert events == [SpeechStarted(0, 0), SpeechStopped(audio_end_ms=500, speech_end_ms=300)]
+    assert events == [VadSpeechStarted(0, 0), VadSpeechStopped(audio_end_ms=500, speech_end_ms=300)]
 
 
 def test_the_silence_floor_is_001() -> None:
     detector = vad(VadConfig(threshold=0.1))
     assert VadConfig(threshold=0.1).neg_threshold == 0.01
-    assert detector.feed(script((0.1, 1), (0.01, 100))) == [SpeechStarted(0, 0)]
-    assert detector.feed(script((0.005, 20))) == [SpeechStopped(1210, 1010)]
+    assert detector.feed(script((0.1, 1), (0.01, 100))) == [VadSpeechStarted(0, 0)]
+    assert detector.feed(script((0.005, 20))) == [VadSpeechStopped(1210, 1010)]
 
 
 # --- chunking -----------------------------------------------------------------------------------
@@ -331,24 +333,28 @@ def test_only_mono_int16_is_taken(bad: npt.NDArray[np.generic]) -> None:
 
 def test_a_longer_silence_set_mid_speech_applies_to_the_pending_silence() -> None:
     detector = vad()
-    assert detector.feed(script((0.9, 10), (0.0, 15))) == [SpeechStarted(0, 0)]
+    assert detector.feed(script((0.9, 10), (0.0, 15))) == [VadSpeechStarted(0, 0)]
     detector.configure(VadConfig(silence_duration_ms=500))
     assert detector.feed(script((0.0, 34))) == []
-    assert detector.feed(script((0.0, 1))) == [SpeechStopped(audio_end_ms=600, speech_end_ms=100)]
+    assert detector.feed(script((0.0, 1))) == [
+        VadSpeechStopped(audio_end_ms=600, speech_end_ms=100)
+    ]
 
 
 def test_a_shorter_silence_set_mid_speech_stops_at_the_next_frame() -> None:
     detector = vad(VadConfig(silence_duration_ms=1000))
     detector.feed(script((0.9, 10), (0.0, 50)))
     detector.configure(VadConfig(silence_duration_ms=200))
-    assert detector.feed(script((0.0, 1))) == [SpeechStopped(audio_end_ms=300, speech_end_ms=100)]
+    assert detector.feed(script((0.0, 1))) == [
+        VadSpeechStopped(audio_end_ms=300, speech_end_ms=100)
+    ]
 
 
 def test_a_new_threshold_applies_to_the_next_frame() -> None:
     detector = vad()
-    assert detector.feed(script((0.6, 5))) == [SpeechStarted(0, 0)]
+    assert detector.feed(script((0.6, 5))) == [VadSpeechStarted(0, 0)]
     detector.configure(VadConfig(threshold=0.9))  # silence is now below 0.75
-    assert detector.feed(script((0.6, 20))) == [SpeechStopped(250, 50)]
+    assert detector.feed(script((0.6, 20))) == [VadSpeechStopped(250, 50)]
     assert detector.feed(script((0.8, 5))) == []
 
 
@@ -365,7 +371,7 @@ def test_turning_detection_off_drops_speech_and_counts_audio_without_the_model()
     detector.configure(VadConfig())
     assert model.resets == 1  # the model missed audio: start it afresh
     # Frames now start at 1147 ms; the prefix reaches back into the counted audio.
-    assert detector.feed(script((0.9, 1))) == [SpeechStarted(847, 1147)]
+    assert detector.feed(script((0.9, 1))) == [VadSpeechStarted(847, 1147)]
 
 
 def test_reconfiguring_while_on_does_not_reset_the_model() -> None:
@@ -390,7 +396,7 @@ def test_reset_drops_speech_in_progress_without_a_stop() -> None:
     assert not detector.speaking
     assert detector.feed(script((0.0, 50))) == []
     assert detector.feed(script((0.9, 1))) == [
-        SpeechStarted(audio_start_ms=800, speech_start_ms=1100)
+        VadSpeechStarted(audio_start_ms=800, speech_start_ms=1100)
     ]
 
 
@@ -400,7 +406,7 @@ def test_reset_keeps_the_partial_frame_so_frames_stay_aligned() -> None:
     detector.feed(audio[:95])
     detector.reset()
     assert detector.buffer_start_ms == 95
-    assert detector.feed(audio[95:]) == [SpeechStarted(audio_start_ms=95, speech_start_ms=100)]
+    assert detector.feed(audio[95:]) == [VadSpeechStarted(audio_start_ms=95, speech_start_ms=100)]
 
 
 # --- idle timeout -------------------------------------------------------------------------------
@@ -437,7 +443,7 @@ def test_speech_before_the_deadline_disarms_the_idle_timer() -> None:
     detector = idle_vad()
     detector.mark_idle_start(0)
     events = detector.feed(script((0.0, 400), (0.9, 10), (0.0, 200)))
-    assert events == [SpeechStarted(3700, 4000), SpeechStopped(4300, 4100)]
+    assert events == [VadSpeechStarted(3700, 4000), VadSpeechStopped(4300, 4100)]
     assert detector.feed(script((0.0, 1000))) == []
 
 
@@ -446,7 +452,7 @@ def test_marking_idle_during_speech_is_ignored() -> None:
     detector.feed(script((0.9, 10)))
     detector.mark_idle_start(50)
     assert detector.idle_start_ms is None
-    assert detector.feed(script((0.0, 600))) == [SpeechStopped(300, 100)]
+    assert detector.feed(script((0.0, 600))) == [VadSpeechStopped(300, 100)]
 
 
 def test_cancel_idle_and_no_timeout_configured_never_fire() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..audio import AudioFormat, QuietSkippingDecoder
 from .conversation import MAX_KEPT_AUDIO_MS, extend_kept
-from .turn_detection import ServerVad, SpeechModel, TurnEvent, VadConfig
+from .turn_detection import ServerVad, SpeechModel, VadConfig, VadEvent
 
 
 class InputBuffer:
@@ -41,7 +41,7 @@ class InputBuffer:
         """Input audio heard since the session began, in ms (from samples, not a clock)."""
         return self.fmt.ms_for_samples(self.samples)
 
-    def append(self, data: bytes) -> list[TurnEvent]:
+    def append(self, data: bytes) -> list[VadEvent]:
         """Audio in the input format; what the server VAD detected in it, in order."""
         self.unkept += extend_kept(self.kept, data, self._keep_bytes)
         self.samples += self.fmt.samples_in(len(data))

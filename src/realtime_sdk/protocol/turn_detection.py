@@ -45,11 +45,11 @@ __all__ = [
     "IdleTimeout",
     "ServerVad",
     "SpeechModel",
-    "SpeechStarted",
-    "SpeechStopped",
-    "TurnEvent",
     "VadConfig",
     "VadConfigError",
+    "VadEvent",
+    "VadSpeechStarted",
+    "VadSpeechStopped",
 ]
 
 Eagerness: TypeAlias = Literal["low", "medium", "high", "auto"]
@@ -100,7 +100,7 @@ class SpeechModel(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechStarted:
+class VadSpeechStarted:
     """``input_audio_buffer.speech_started``."""
 
     audio_start_ms: int
@@ -110,7 +110,7 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechStopped:
+class VadSpeechStopped:
     """``input_audio_buffer.speech_stopped``; the buffer up to `audio_end_ms` is committed."""
 
     audio_end_ms: int
@@ -129,7 +129,7 @@ class IdleTimeout:
     """Where the timeout fired: the end of the frame that reached it."""
 
 
-TurnEvent: TypeAlias = SpeechStarted | SpeechStopped | IdleTimeout
+VadEvent: TypeAlias = VadSpeechStarted | VadSpeechStopped | IdleTimeout
 
 
 class VadConfigError(ValueError):
@@ -299,7 +299,7 @@ class ServerVad:
         """Where the armed idle timer counts from, or None when it is not armed."""
         return self._idle_from_ms
 
-    def feed(self, audio: npt.NDArray[np.int16]) -> list[TurnEvent]:
+    def feed(self, audio: npt.NDArray[np.int16]) -> list[VadEvent]:
         """Take the next input audio (int16 mono at the model's rate); return what it caused."""
         samples = np.asarray(audio)
         if samples.dtype != np.int16 or samples.ndim != 1:
@@ -316,7 +316,7 @@ class ServerVad:
         data = np.concatenate((self._pending, samples))
         first = self._received - len(data)  # absolute sample index of data[0]
         whole = len(data) - len(data) % frame
-        events: list[TurnEvent] = []
+        events: list[VadEvent] = []
         for offset in range(0, whole, frame):
             events.extend(self._step(data[offset : offset + frame], first + offset))
         self._pending = data[whole:].copy()
@@ -339,8 +339,8 @@ class ServerVad:
     def reset(self) -> None:
         """``input_audio_buffer.clear`` or ``commit``: a new buffer starts at the current position.
 
-        Speech in progress is dropped without a `SpeechStopped`. The model keeps its state and the
-        partial frame is kept, because the audio stream itself goes on uninterrupted.
+        Speech in progress is dropped without a `VadSpeechStopped`. The model keeps its state and
+        the partial frame is kept, because the audio stream itself goes on uninterrupted.
         """
         self._buffer_start_ms = self.received_ms
         self._speaking = False
@@ -363,7 +363,7 @@ class ServerVad:
     def _ms(self, samples: int) -> int:
         return samples * 1000 // self._rate
 
-    def _step(self, frame: npt.NDArray[np.int16], start: int) -> list[TurnEvent]:
+    def _step(self, frame: npt.NDArray[np.int16], start: int) -> list[VadEvent]:
         config = self._config
         assert config is not None
         end = start + self._frame
@@ -375,7 +375,7 @@ class ServerVad:
                 self._idle_from_ms = None
                 onset = self._ms(start)
                 padded = max(self._buffer_start_ms, onset - config.prefix_padding_ms)
-                return [SpeechStarted(audio_start_ms=padded, speech_start_ms=onset)]
+                return [VadSpeechStarted(audio_start_ms=padded, speech_start_ms=onset)]
             return self._check_idle(config, end)
         if p >= config.threshold:
             self._silence_from = None
@@ -391,9 +391,9 @@ class ServerVad:
         self._speaking = False
         self._silence_from = None
         self._buffer_start_ms = audio_end
-        return [SpeechStopped(audio_end_ms=audio_end, speech_end_ms=speech_end)]
+        return [VadSpeechStopped(audio_end_ms=audio_end, speech_end_ms=speech_end)]
 
-    def _check_idle(self, config: VadConfig, end: int) -> list[TurnEvent]:
+    def _check_idle(self, config: VadConfig, end: int) -> list[VadEvent]:
         since = self._idle_from_ms
         timeout = config.idle_timeout_ms
         if since is None or timeout is None or end * 1000 < (since + timeout) * self._rate:

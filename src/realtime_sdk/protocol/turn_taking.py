@@ -9,7 +9,7 @@ from ..audio import decode_wire_audio
 from .items import user_audio_turn
 from .outputs import ClearOutputAudio, InputAudio
 from .responding import Responding
-from .turn_detection import IdleTimeout, SpeechStarted, SpeechStopped, TurnEvent
+from .turn_detection import IdleTimeout, VadEvent, VadSpeechStarted, VadSpeechStopped
 
 MIN_COMMIT_MS = 100
 
@@ -55,13 +55,13 @@ class TurnTaking(Responding):
         for turn in turns:
             self._on_turn(turn)
 
-    def _on_turn(self, turn: TurnEvent) -> None:
+    def _on_turn(self, turn: VadEvent) -> None:
         """Server VAD: speech started (barge-in), stopped (commit, respond), idle timeout."""
         detection = self._turn_detection() or {}
-        if isinstance(turn, SpeechStarted):
+        if isinstance(turn, VadSpeechStarted):
             self._speech_item = self._speech_started(turn.audio_start_ms)
             return
-        if isinstance(turn, SpeechStopped):
+        if isinstance(turn, VadSpeechStopped):
             item_id = self._speech_item or self.ids.item()
             self._speech_item = None
             self.emit(
