@@ -7,12 +7,20 @@ audio (what a live call hears at every change of rate).
 A plain script, not a test: ``python bench/bench_audio.py``. Each figure is the best of a few
 repeats, printed next to a baseline measured in the same run (a numpy copy of the same frame),
 so the ratios mean something across machines. Runs in a few seconds.
+
+``--before REV`` also loads ``src/realtime_sdk/audio.py`` as it was at REV (one module then, with
+nothing of ours imported) beside today's package, and times the per-frame paths of both in
+turns, in the same process: what a change to the package costs or saves.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +30,7 @@ import soxr  # type: ignore[import-untyped]
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
+from realtime_sdk import audio
 from realtime_sdk.audio import (
     PCM24K,
     PCMA,
@@ -119,6 +128,74 @@ def quiet_forms(x: np.ndarray) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def load_before(rev: str) -> Any:
+    """``src/realtime_sdk/audio.py`` at ``rev``, as a module of its own."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    source = subprocess.run(
+        ["git", "-C", root, "show", f"{rev}:src/realtime_sdk/audio.py"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    path = os.path.join(tempfile.mkdtemp(), "audio_before.py")
+    with open(path, "wb") as f:
+        f.write(source)
+    spec = importlib.util.spec_from_file_location("audio_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["audio_before"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def per_frame_paths(a: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """The per-frame paths of one version of the audio code ``a``."""
+    pcm, pcm16k, g = frame(24000), frame(16000), frame(8000)
+    wire, ulaw = a.encode(pcm, a.PCM24K), a.encode(g, a.PCMU)
+    text = a.b64encode_audio(wire)
+    hiss = np.clip(np.random.default_rng(1).normal(0, 16, 480), -100, 100).astype(np.int16)
+    quiet_wire = a.encode(hiss, a.PCM24K)
+    to_24k, to_ulaw = a.WireEncoder(16000, a.PCM24K), a.WireEncoder(24000, a.PCMU)
+    from_24k = a.WireDecoder(a.PCM24K, 16000)
+    skip_quiet, skip_loud = (a.QuietSkippingDecoder(a.PCM24K, 16000) for _ in range(2))
+    quiet = getattr(a, "is_quiet", None)
+    if quiet is None:  # before levels.py: the check QuietSkippingDecoder wrote inline
+
+        def quiet(x: np.ndarray) -> bool:
+            f = x.astype(np.float32)
+            return float(f.dot(f)) <= 32.0 * 32.0 * len(x)
+
+    return [
+        (
+            "base64 decode+encode, 24 kHz pcm (960 B)",
+            lambda: a.b64encode_audio(a.b64decode_audio(text)),
+        ),
+        ("pcm16 decode, 24 kHz (960 B)", lambda: a.decode(wire, a.PCM24K)),
+        ("pcm16 encode, 24 kHz (480 samples)", lambda: a.encode(pcm, a.PCM24K)),
+        ("mu-law decode, 8 kHz (160 B)", lambda: a.decode(ulaw, a.PCMU)),
+        ("mu-law encode, 8 kHz (160 samples)", lambda: a.encode(g, a.PCMU)),
+        ("WireEncoder 16 kHz -> pcm 24 kHz", lambda: to_24k.process(pcm16k)),
+        ("WireEncoder 24 kHz -> mu-law", lambda: to_ulaw.process(pcm)),
+        ("WireDecoder pcm 24 kHz -> 16 kHz", lambda: from_24k.process(wire)),
+        ("QuietSkippingDecoder, a quiet frame", lambda: skip_quiet.process(quiet_wire)),
+        ("QuietSkippingDecoder, a loud frame", lambda: skip_loud.process(wire)),
+        ("the quiet check, 20 ms at 24 kHz", lambda: quiet(hiss)),
+    ]
+
+
+def before_after(rev: str) -> None:
+    """Each per-frame path before and after, timed in turns; best of three turns each."""
+    print(f"\nper 20 ms frame: audio.py at {rev} against the audio package (best of 3 turns)")
+    print("  {:<44} {:>9} {:>9} {:>7}".format("", "before", "after", "ratio"))
+    pairs = zip(per_frame_paths(load_before(rev)), per_frame_paths(audio), strict=True)
+    for (name, before), (_, after) in pairs:
+        times: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(3):
+            times["before"].append(per_call_us(before))
+            times["after"].append(per_call_us(after))
+        b, a = min(times["before"]), min(times["after"])
+        print(f"  {name:<44} {b:7.2f} us {a:7.2f} us {a / b:7.2f}")
+
+
 def hold_back(r: Any, in_rate: int, out_rate: int) -> tuple[float, float]:
     """Output owed after each of 200 frames of 20 ms: (max, mean) in ms."""
     x = frame(in_rate)
@@ -130,6 +207,11 @@ def hold_back(r: Any, in_rate: int, out_rate: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--before", metavar="REV", help="also time audio.py as it was at REV")
+    args = parser.parse_args()
+    if args.before:
+        before_after(args.before)
     print(f"realtime_sdk.audio per 20 ms frame (numpy {np.__version__}); baseline = frame.copy()")
 
     print("\nbase64 and codecs")

@@ -23,12 +23,13 @@ __all__ = ["QUIET_RMS", "is_quiet", "peak_at_most"]
 
 QUIET_RMS: Final = 32.0
 """About -60 dBFS (20 log10(32 / 32768) = -60.2): audio this quiet is not speech."""
+_QUIET_SQUARE: Final = QUIET_RMS * QUIET_RMS
 
 
-def is_quiet(samples: npt.NDArray[np.int16], rms: float = QUIET_RMS) -> bool:
-    """Whether int16 ``samples`` have a root mean square of at most ``rms`` (no samples: quiet)."""
+def is_quiet(samples: npt.NDArray[np.int16]) -> bool:
+    """Whether int16 ``samples`` have a root mean square of at most `QUIET_RMS` (none: quiet)."""
     f = samples.astype(np.float32)
-    return float(f.dot(f)) <= rms * rms * len(samples)
+    return float(f.dot(f)) <= _QUIET_SQUARE * len(samples)
 
 
 def peak_at_most(samples: npt.NDArray[np.int16], level: int) -> bool:
