@@ -1,4 +1,4 @@
-# The two commands a newcomer needs are `make test` and (once the server lands) `make serve`.
+# The two commands a newcomer needs are `make test` and `make serve`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

@@ -13,19 +13,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from .backends.base import Responder, TurnTakingBackend
+from .settings import ServeSettings, env_name
 
 BUILT_IN: dict[str, str] = {
     "agent": "realtime_sdk.backends.agent:OfflineAgent",
     "echo": "realtime_sdk.backends.echo:EchoBackend",
 }
-DEFAULT_HANDLER = "agent"
-API_KEYS_ENV = "REALTIME_SDK_API_KEYS"
-LLM_ENV = {
-    "llm_base_url": "REALTIME_SDK_LLM_BASE_URL",
-    "llm_model": "REALTIME_SDK_LLM_MODEL",
-    "llm_api_key": "REALTIME_SDK_LLM_API_KEY",
-}
+API_KEYS_ENV = env_name("api_keys")
 AGENT_EXTRA = (
     "the default back-end (the offline voice agent) needs the agent extra:"
     " pip install 'realtime-sdk[agent]' (or run `make serve`); or serve another"
@@ -154,80 +151,7 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
     parser = argparse.ArgumentParser(prog="realtime-sdk")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the OpenAI Realtime API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument(
-        "--handler",
-        default=DEFAULT_HANDLER,
-        help="built-in back-end (agent: the offline voice agent, the default; echo) or"
-        " module:attr (a FastRTC handler, a reply function or a native back-end)",
-    )
-    llm = serve.add_argument_group(
-        "the agent's LLM",
-        "Without --llm-base-url the agent answers with a template quoting what it heard."
-        " With it, replies stream from an OpenAI-compatible chat-completions server"
-        " (vLLM, llama.cpp, Ollama...): the session's instructions are the system message"
-        " and its function tools are passed through.",
-    )
-    llm.add_argument(
-        "--llm-base-url",
-        default=os.environ.get(LLM_ENV["llm_base_url"]),
-        metavar="URL",
-        help=f"base URL of the chat-completions server, e.g. http://127.0.0.1:11434/v1"
-        f" (also ${LLM_ENV['llm_base_url']})",
-    )
-    llm.add_argument(
-        "--llm-model",
-        default=os.environ.get(LLM_ENV["llm_model"]),
-        metavar="M",
-        help=f"model name (also ${LLM_ENV['llm_model']}; default: the first one the server"
-        " lists at /models)",
-    )
-    llm.add_argument(
-        "--llm-api-key",
-        default=os.environ.get(LLM_ENV["llm_api_key"]),
-        metavar="K",
-        help=f"bearer key for the chat-completions server (also ${LLM_ENV['llm_api_key']},"
-        " which keeps it out of the process list)",
-    )
-    serve.add_argument(
-        "--api-key",
-        action="append",
-        default=[],
-        help=f"accepted key (repeatable; also ${API_KEYS_ENV}, comma-separated, which keeps"
-        " keys out of the process list); none: the server is open",
-    )
-    serve.add_argument(
-        "--cors-origin",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help="browser origin allowed to call the HTTP routes, e.g. https://app.example.com"
-        " (repeatable); none: any origin, for local use",
-    )
-    serve.add_argument("--model", default="gpt-realtime", help="model name when none is asked for")
-    serve.add_argument("--no-turn-detection", action="store_true", help="no local VAD model")
-    serve.add_argument("--ssl-certfile", help="PEM certificate: serve https:// and wss://")
-    serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument(
-        "--ice-server",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="STUN or TURN server for WebRTC calls (repeatable; default none: host candidates)",
-    )
-    serve.add_argument("--ice-username", help="username for the TURN servers")
-    serve.add_argument("--ice-credential", help="credential for the TURN servers")
-    serve.add_argument(
-        "--workers", type=int, default=1, help="server processes (uvicorn workers) sharing the port"
-    )
-    serve.add_argument(
-        "--ws-deflate",
-        action="store_true",
-        help="accept permessage-deflate from websocket clients that offer it (off by default:"
-        " base64 audio shrinks by a quarter for about 20 us of CPU per 20 ms frame)",
-    )
+    ServeSettings.add_arguments(serve)
     talk_parser = commands.add_parser("talk", help="send one turn to a server, save the reply")
     given = sys.argv[1:] if argv is None else argv
     # the client (httpx, which brings click, rich and pygments: ~10 MiB) loads only for
@@ -241,59 +165,68 @@ def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None 
         from .client import talk as talk_command
 
         return talk_command.run(args)
-    if args.ssl_keyfile and not args.ssl_certfile:
+    try:
+        settings = ServeSettings.from_arguments(args)
+    except ValidationError as exc:
+        parser.error(str(exc))
+    if settings.ssl_keyfile and not settings.ssl_certfile:
         parser.error("--ssl-keyfile needs --ssl-certfile")
-    api_keys = set(args.api_key)
-    api_keys.update(k.strip() for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip())
+    return serve_with(settings, given, serve_app)
 
+
+def serve_with(
+    settings: ServeSettings, argv: list[str], serve_app: Callable[[Any], None] | None = None
+) -> int:
+    """Build the app and run it under uvicorn (or hand it to `serve_app`, in a worker)."""
     import uvicorn
 
     from .server.app import ServerConfig, create_app
 
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.handler == "agent":
-        factory = agent_factory(args.llm_base_url, args.llm_model, args.llm_api_key)
+    if settings.handler == "agent":
+        factory = agent_factory(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
     else:
-        if args.llm_base_url:
+        if settings.llm_base_url:
             logging.getLogger("realtime_sdk.cli").warning(
                 "--llm-base-url is an option of the agent back-end: --handler %s ignores it",
-                args.handler,
+                settings.handler,
             )
-        factory = backend_factory(args.handler)
+        factory = backend_factory(settings.handler)
     config = ServerConfig(
         backend_factory=factory,
-        api_keys=frozenset(api_keys),
-        default_model=args.model,
-        turn_detection=not args.no_turn_detection,
-        cors_origins=args.cors_origin or ["*"],
-        ice=ice_config(args.ice_server, args.ice_username, args.ice_credential),
+        api_keys=frozenset(settings.api_keys),
+        default_model=settings.model,
+        turn_detection=settings.turn_detection,
+        cors_origins=settings.cors_origins or ["*"],
+        ice=ice_config(settings.ice_servers, settings.ice_username, settings.ice_credential),
     )
+    workers = settings.workers
     if serve_app is None:
-        origin = f"{'https' if args.ssl_certfile else 'http'}://{args.host}:{args.port}"
+        origin = f"{'https' if settings.ssl_certfile else 'http'}://{settings.host}:{settings.port}"
         logging.getLogger("realtime_sdk.cli").info(
             "playground at %s/ ; OpenAI clients take base_url %s/v1", origin, origin
         )
-    app = create_app(config) if serve_app is not None or args.workers <= 1 else None
+    app = create_app(config) if serve_app is not None or workers <= 1 else None
     freeze_loaded_heap()
     if serve_app is not None:  # a worker of `--workers N`: its parent runs uvicorn
         serve_app(app)
         return 0
-    if args.workers > 1:
-        os.environ[WORKERS_ARGV_ENV] = json.dumps(sys.argv[1:] if argv is None else argv)
+    if workers > 1:
+        os.environ[WORKERS_ARGV_ENV] = json.dumps(argv)
     uvicorn.run(
         app if app is not None else "realtime_sdk.cli:worker_app",
-        factory=args.workers > 1,
-        workers=args.workers if args.workers > 1 else None,
-        host=args.host,
-        port=args.port,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        log_level=args.log_level,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=settings.ssl_certfile,
+        ssl_keyfile=settings.ssl_keyfile,
+        log_level=settings.log_level,
         ws_max_size=config.max_frame_bytes + 1,
         ws="websockets-sansio",
-        ws_per_message_deflate=args.ws_deflate,
+        ws_per_message_deflate=settings.ws_deflate,
     )
     return 0
 

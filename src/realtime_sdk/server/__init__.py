@@ -1,1 +1,1 @@
-"""The server: the asyncio driver and (later) the ASGI app and routes."""
+"""The server: the ASGI app and its routes, the asyncio driver, calls, keys and errors."""

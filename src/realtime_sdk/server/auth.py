@@ -40,6 +40,7 @@ from starlette.websockets import WebSocket
 
 from .._generated._runtime import new_event_id
 from .errors import ApiError
+from .http import accept
 
 log = logging.getLogger("realtime_sdk.server")
 
@@ -249,8 +250,7 @@ async def refuse_beta_ws(websocket: WebSocket, error: ApiError) -> None:
     """Refuse a beta connection as the beta service did: accept, one `error` event
     carrying OpenAI's error object, close 3000."""
     _log_refusal(websocket, error)
-    offered = websocket.scope.get("subprotocols", [])
-    await websocket.accept(subprotocol="realtime" if offered else None)
+    await accept(websocket)
     body = {
         "type": error.type,
         "code": error.code,

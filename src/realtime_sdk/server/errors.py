@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._generated._runtime import EventValidationError
+from ..protocol.config import ConfigError
+from ..protocol.turn_detection import VadConfigError
 
 
 class ApiError(Exception):
@@ -50,6 +52,16 @@ class ApiError(Exception):
 
     def response(self) -> Response:
         return JSONResponse(self.body(), status_code=self.status)
+
+
+def config_refusal(exc: ConfigError | VadConfigError, prefix: str = "session.") -> ApiError:
+    """A session config the protocol refuses, as a 400 naming the parameter under `prefix`
+    (`session.` where the session is a part of the request, empty where it is the body)."""
+    if isinstance(exc, VadConfigError):
+        param = f"{prefix}audio.input.turn_detection.{exc.param}"
+        return ApiError(400, str(exc), code="invalid_value", param=param)
+    param = prefix + exc.param.removeprefix("session.")
+    return ApiError(400, exc.message, code=exc.code, param=param)
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:

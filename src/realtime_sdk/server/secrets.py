@@ -27,9 +27,10 @@ from ..protocol.config import ConfigError, apply_update, default_session
 from ..protocol.ids import Ids
 from ..protocol.turn_detection import VadConfig, VadConfigError
 from .auth import authenticator, authorize_http
-from .errors import ApiError
+from .errors import ApiError, config_refusal
+from .http import read_body
+from .sessions import partial_session
 
-MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TTL_S = 600  # GA default (the bounds, 10..7200, come from the generated model)
 BETA_DEFAULT_TTL_S = 60  # the beta service's keys lived one minute unless asked otherwise
 
@@ -87,11 +88,7 @@ class _BetaSessionRequest(BaseModel):
 
 async def _json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object (an empty body is `{}`), read up to a size limit."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
+    body = await read_body(request)
     if not body.strip():
         return {}
     try:
@@ -126,18 +123,9 @@ def effective_session(
     try:
         session = apply_update(base, {**update, "type": "realtime", "model": model})
         VadConfig.from_turn_detection(session["audio"]["input"]["turn_detection"])
-    except ConfigError as exc:
-        param = exc.param.removeprefix("session.")
-        raise ApiError(400, exc.message, code=exc.code, param=param_prefix + param) from None
-    except VadConfigError as exc:
-        param = f"{param_prefix}audio.input.turn_detection.{exc.param}"
-        raise ApiError(400, str(exc), code="invalid_value", param=param) from None
+    except (ConfigError, VadConfigError) as exc:
+        raise config_refusal(exc, param_prefix) from None
     return session
-
-
-def _stored(update: dict[str, Any]) -> dict[str, Any]:
-    """What a connection applies on top of its defaults: the request minus type and model."""
-    return {k: v for k, v in update.items() if k not in ("type", "model")}
 
 
 def client_secret_routes(default_model: str, clock: Callable[[], float] = time.time) -> list[Route]:
@@ -159,7 +147,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         session = effective_session(update, model, int(clock()))
         key = authenticator(request).keys.issue(
             ttl_s=_ttl(parsed.expires_after, DEFAULT_TTL_S),
-            session=_stored(update),
+            session=partial_session(update),
             model=update.get("model"),
         )
         return JSONResponse({"value": key.value, "expires_at": key.expires_at, "session": session})
@@ -180,7 +168,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         secret = parsed.client_secret
         key = authenticator(request).keys.issue(
             ttl_s=_ttl(secret.expires_after if secret else None, BETA_DEFAULT_TTL_S),
-            session=_stored(update),
+            session=partial_session(update),
             model=update.get("model"),
             dialect="beta",
         )
