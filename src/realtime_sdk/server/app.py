@@ -17,11 +17,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from .. import _compat
 from ..transports.websocket import WebSocketChannel
 from .auth import Authenticator, AuthError, authorize_ws, refuse_ws
 from .calls import call_routes
-from .config import Backend, ServerConfig
+from .config import ServerConfig
 from .dialect import for_dialect, websocket_dialect
 from .driver import SessionDriver
 from .errors import ApiError, handle_api_error
@@ -30,13 +29,12 @@ from .playground import playground_routes
 from .secrets import client_secret_routes
 from .sessions import chosen_model, new_session
 
-__all__ = ["Backend", "ServerConfig", "create_app"]
+__all__ = ["ServerConfig", "create_app"]  # ServerConfig lives in `config`; apps start here
 
 log = logging.getLogger("realtime_sdk.server")
 
 
 def create_app(config: ServerConfig) -> Starlette:
-    _compat.apply()  # other libraries' internals, patched as this server needs (checked)
     if not config.api_keys:
         log.warning("no API key configured: the server accepts every client (local use only)")
     if "*" in config.cors_origins:

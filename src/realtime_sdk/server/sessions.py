@@ -49,16 +49,18 @@ def partial_session(update: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in update.items() if k not in ("type", "model")}
 
 
-def merged_session(
-    base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """The partial session `update` over the partial session `base` (an `ek_` key's),
-    merged as `session.update` merges them."""
+def merged_session(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The partial session `update` (an offer's) over the partial session `base` (an
+    `ek_` key's), merged as `session.update` merges them."""
+    return _merged(base, update, ())
+
+
+def _merged(base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     out = dict(base)
     for key, value in update.items():
         where = (*path, key)
         if where in _MERGED and isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged_session(out[key], value, where)
+            out[key] = _merged(out[key], value, where)
         else:
             out[key] = value
     return out
