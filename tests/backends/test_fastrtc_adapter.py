@@ -25,9 +25,7 @@ from conftest import need
 from memory_session import drive
 
 from realtime_sdk.audio import PCMU, encode, read_wav, resample
-from realtime_sdk.backends.fastrtc import FastRTCBackend
-from realtime_sdk.backends.messages import RealtimeMessage
-from realtime_sdk.backends.reply import ReplyFunctionResponder
+from realtime_sdk.backends.fastrtc import FastRTCBackend, RealtimeMessage, ReplyFunctionResponder
 from realtime_sdk.server.channel import MemoryChannel
 
 try:
@@ -36,7 +34,8 @@ except ImportError:
     fastrtc = None
 
 try:
-    from realtime_sdk.vad import LocalPauseDetectionModel, SileroSpeechModel
+    from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel
+    from realtime_sdk.vad import SileroSpeechModel
 except ImportError:  # written concurrently; ReplyOnPause tests need it
     LocalPauseDetectionModel = SileroSpeechModel = None  # type: ignore[assignment,misc]
 
@@ -68,7 +67,7 @@ def fr() -> Any:
 
 @pytest.fixture
 def local_vad() -> Any:
-    need(LocalPauseDetectionModel is not None, "realtime_sdk.vad.LocalPauseDetectionModel missing")
+    need(LocalPauseDetectionModel is not None, "LocalPauseDetectionModel missing")
     return LocalPauseDetectionModel()
 
 
@@ -729,12 +728,12 @@ def test_cancel_stops_a_sync_reply_generator_promptly() -> None:
 
 def test_plain_handler_turns_hold_silence_and_end_on_a_gap() -> None:
     from realtime_sdk.backends.base import AudioChunk, ResponseEnded, ResponseStarted
-    from realtime_sdk.backends.fastrtc import _Turns
+    from realtime_sdk.backends.fastrtc.turns import TurnPolicy
 
     def chunk(level: int, ms: int = 100) -> AudioChunk:
         return AudioChunk(np.full(16 * ms, level, dtype=np.int16), 16000)
 
-    turns = _Turns(by_generator=False, gap_s=0.5, silence_level=64)
+    turns = TurnPolicy(by_generator=False, gap_s=0.5, silence_level=64)
     quiet, loud = chunk(10), chunk(1000)
     assert turns.output(quiet, [], None, now=0.0) == []  # silence opens nothing
     assert turns.output(loud, [], None, now=0.1) == [ResponseStarted(), loud]

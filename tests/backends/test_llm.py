@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from realtime_sdk.backends.llm import (
+from realtime_sdk.backends.agent.llm import (
     ChatCompletions,
     LLMError,
     ToolCall,

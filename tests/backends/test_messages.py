@@ -16,7 +16,7 @@ from realtime_sdk.backends.base import (
     TranscriptDelta,
     UserTranscript,
 )
-from realtime_sdk.backends.messages import (
+from realtime_sdk.backends.fastrtc.messages import (
     AdditionalOutputs,
     RealtimeMessage,
     chatbot_update,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import need
 
-from realtime_sdk.backends.messages import RealtimeMessage, chatbot_update
+from realtime_sdk.backends.fastrtc import RealtimeMessage, chatbot_update
 
 try:
     import fastrtc
@@ -71,7 +71,7 @@ def echo(audio: tuple[int, np.ndarray]) -> Any:
 
 
 def test_as_a_fastrtc_streams_additional_outputs_handler() -> None:
-    from realtime_sdk.vad import LocalPauseDetectionModel
+    from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel
 
     chatbot = gr.Chatbot(type="messages")
     stream = fastrtc.Stream(

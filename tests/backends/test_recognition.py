@@ -15,8 +15,7 @@ import pytest
 from conftest import need
 
 from realtime_sdk.audio import PCM24K, encode, read_wav, resample
-from realtime_sdk.backends.base import TranscriptionRequest
-from realtime_sdk.backends.recognition import (
+from realtime_sdk.backends.agent.recognition import (
     RATE,
     Recognizer,
     SphinxTranscriber,
@@ -24,6 +23,7 @@ from realtime_sdk.backends.recognition import (
     prepare,
     with_noise_floor,
 )
+from realtime_sdk.backends.base import TranscriptionRequest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -94,7 +94,7 @@ def test_espeaks_own_speech_is_recognized(recognizer: Recognizer) -> None:
     American male voices; pocketsphinx's en-us model mishears espeak's female and British
     ones, e.g. "the nowhere else" for coral's "hello world".)"""
     try:
-        from realtime_sdk.backends.speech import speech
+        from realtime_sdk.backends.agent.speech import speech
     except ImportError:
         need(False, "espeakng-loader is not installed")
     tts = speech()

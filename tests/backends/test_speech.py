@@ -12,7 +12,7 @@ import pytest
 from conftest import need
 
 from realtime_sdk.audio import Int16Array
-from realtime_sdk.backends.speech import (
+from realtime_sdk.backends.agent.speech import (
     VOICES,
     PhraseBuffer,
     Speech,

@@ -30,7 +30,7 @@ def echo_reply(audio: tuple[int, np.ndarray]) -> Iterator[tuple[int, np.ndarray]
 
 
 if fastrtc is not None:
-    from realtime_sdk.vad import LocalPauseDetectionModel
+    from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel
 
     # a FastRTC handler instance, as a FastRTC app defines one; the local VAD model
     # keeps ReplyOnPause from downloading one

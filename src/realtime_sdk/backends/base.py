@@ -125,13 +125,13 @@ class Transcriber(Protocol):
 
 
 @dataclass(frozen=True)
-class SpeechStarted:
+class HeardSpeechStart:
     """The back-end heard the user start talking (ReplyOnPause's talking signal)."""
 
 
 @dataclass(frozen=True)
-class SpeechStopped:
-    """The user paused; the audio so far becomes a user item."""
+class HeardPause:
+    """The back-end heard the user pause; the audio so far becomes a user item."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,9 @@ class CloseSession:
     reason: str = ""
 
 
-TurnEvent = (
-    SpeechStarted
-    | SpeechStopped
+TurnTakingEvent = (
+    HeardSpeechStart
+    | HeardPause
     | ResponseStarted
     | ResponseEnded
     | ResponseFailed
@@ -193,6 +193,12 @@ class TurnTakingBackend(Protocol):
 
     async def receive_audio(self, audio: bytes, audio_format: AudioFormat) -> None: ...
 
-    def events(self) -> AsyncIterator[TurnEvent]: ...
+    def events(self) -> AsyncIterator[TurnTakingEvent]: ...
 
     async def stop(self) -> None: ...
+
+
+# renamed HeardSpeechStart, HeardPause, TurnTakingEvent; kept while the re-cut lands
+SpeechStarted = HeardSpeechStart
+SpeechStopped = HeardPause
+TurnEvent = TurnTakingEvent

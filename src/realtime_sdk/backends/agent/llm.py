@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from .base import BackendError
+from ..base import BackendError
 
 
 class LLMError(BackendError):

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
-from ..protocol.session import Capabilities
-from .base import (
+from ...protocol.session import Capabilities
+from ..base import (
     FunctionCall,
     ResponsePiece,
     ResponseRequest,
