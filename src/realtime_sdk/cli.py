@@ -65,7 +65,7 @@ def backend_factory(spec: str) -> Callable[[], Any]:
     if isinstance(target, (Responder, TurnTakingBackend)):
         return lambda: target
     if callable(target):
-        from .backends.reply import ReplyFunctionResponder
+        from .backends.fastrtc import ReplyFunctionResponder
 
         return lambda: ReplyFunctionResponder(target)
     raise SystemExit(f"--handler {spec!r}: not a back-end, FastRTC handler or reply function")
@@ -80,9 +80,7 @@ def agent_factory(
     extra stops `serve` at once with what to install, and the first caller does not wait.
     """
     try:
-        from .backends.agent import OfflineAgent
-        from .backends.recognition import RecognitionError, recognizer
-        from .backends.speech import SpeechError, speech
+        from .backends.agent import OfflineAgent, RecognitionError, SpeechError, recognizer, speech
 
         speech()
         recognizer().warm_up().result(timeout=60)

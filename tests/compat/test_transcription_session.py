@@ -25,8 +25,7 @@ SPEECH = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "hello_
 @pytest.fixture(scope="module")
 def server() -> Iterator[Running]:
     try:
-        from realtime_sdk.backends.agent import OfflineAgent
-        from realtime_sdk.backends.recognition import recognizer
+        from realtime_sdk.backends.agent import OfflineAgent, recognizer
 
         recognizer().warm_up()
     except ImportError:

@@ -30,7 +30,7 @@ from websockets.asyncio.client import connect
 from realtime_sdk import cli
 from realtime_sdk.audio import read_wav
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.backends.reply import ReplyFunctionResponder
+from realtime_sdk.backends.fastrtc import ReplyFunctionResponder
 
 HERE = Path(__file__).resolve().parent
 SPEECH = HERE.parent / "fixtures" / "audio" / "fastrtc-how-are-you-24k.wav"

@@ -1,2 +1,0 @@
-# moved to backends/fastrtc/reply.py; kept while the re-cut lands
-from .fastrtc.reply import ReplyFunctionResponder as ReplyFunctionResponder
