@@ -1,4 +1,5 @@
-"""One session driven over a MemoryChannel: the scaffolding the driver and back-end tests share.
+"""One session driven over a MemoryTransport pair: the scaffolding the driver and back-end
+tests share.
 
 Each test file brings its own client (what it records differs); it needs a constructor taking
 the client's channel end and an async ``until(kind)``.
@@ -12,12 +13,12 @@ from typing import Any, Protocol, TypeVar
 
 from realtime_sdk.protocol.ids import Ids
 from realtime_sdk.protocol.session import Session
-from realtime_sdk.server.channel import MemoryChannel
 from realtime_sdk.server.driver import SessionDriver
+from realtime_sdk.transports.memory import MemoryTransport
 
 
 class SessionClient(Protocol):
-    def __init__(self, channel: MemoryChannel) -> None: ...
+    def __init__(self, channel: MemoryTransport) -> None: ...
 
     async def until(self, kind: str) -> Any: ...
 
@@ -37,7 +38,7 @@ async def drive(
     """Run `script` against a session on `backend` (ids counting from 1), then close the
     client's end and wait for the driver to finish; `channel_size` frames in flight each way
     (0: no limit), as a socket's buffers would hold."""
-    client_end, server_end = MemoryChannel.pair(channel_size)
+    client_end, server_end = MemoryTransport.pair(channel_size)
     driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend)
     task = asyncio.create_task(driver.run())
     talker = client(client_end)

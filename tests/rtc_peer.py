@@ -20,8 +20,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSession
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
+from realtime_sdk._compat.aiortc import loopback_candidates
 from realtime_sdk.audio import StreamingResampler, read_wav, resample
-from realtime_sdk.transports.ice import loopback_candidates
 
 RATE = 48000
 FRAME = RATE // 50

@@ -196,7 +196,7 @@ class _Peer:
 
     async def offer(self, http: Any, base: str) -> str:
         """Post the offer as a browser does (no candidates); the answer's SDP."""
-        from realtime_sdk.transports.ice import loopback_candidates
+        from realtime_sdk._compat.aiortc import loopback_candidates
 
         with loopback_candidates("only"):
             await self.pc.setLocalDescription(await self.pc.createOffer())

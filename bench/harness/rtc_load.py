@@ -92,7 +92,7 @@ class Peer:
         self.pc.on("track", self._on_track)
 
     async def connect(self, http: Any, url: str) -> None:
-        from realtime_sdk.transports.ice import loopback_candidates
+        from realtime_sdk._compat.aiortc import loopback_candidates
 
         with loopback_candidates("only"):
             await self.pc.setLocalDescription(await self.pc.createOffer())

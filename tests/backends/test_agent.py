@@ -22,7 +22,7 @@ from test_speech import pitch_hz
 
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.agent import GREETING, OfflineAgent, template_reply, tool_reply
-from realtime_sdk.server.channel import MemoryChannel
+from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
 from realtime_sdk.vad import SileroSpeechModel
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"

@@ -26,7 +26,7 @@ from memory_session import drive
 
 from realtime_sdk.audio import PCMU, encode, read_wav, resample
 from realtime_sdk.backends.fastrtc import FastRTCBackend, RealtimeMessage, ReplyFunctionResponder
-from realtime_sdk.server.channel import MemoryChannel
+from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
 
 try:
     import fastrtc

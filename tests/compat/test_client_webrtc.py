@@ -420,18 +420,18 @@ def test_same_events_as_an_openai_python_sideband(server: Running) -> None:
 def test_an_app_that_stops_reading_events_ends_the_call(server: Running) -> None:
     """Events have no back-pressure on a data channel: past a bound the client hangs up
     rather than grow without end."""
+    from realtime_sdk import _compat
     from realtime_sdk.client import ConnectionClosedError, RealtimeConnection
-    from realtime_sdk.client.webrtc import WebRTCClientTransport
+    from realtime_sdk.transports.webrtc.client import WebRTCClientTransport
 
     async def main() -> None:
-        rtc = WebRTCClientTransport(
+        _compat.apply()  # what connect() does first
+        rtc = await WebRTCClientTransport.dial(
             f"{server.base_url}/realtime/calls",
             headers={"Authorization": f"Bearer {KEY}"},
             ice=LOOPBACK,
-            max_pending_events=20,
         )
-        await rtc.open()
-        conn = RealtimeConnection(rtc)
+        conn = RealtimeConnection(rtc, max_pending_events=20)
         try:
             await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
             for _ in range(5):  # 5 turns, about 10 events each, none of them read

@@ -7,7 +7,7 @@ import pytest
 from av import AudioFrame
 
 from realtime_sdk.audio import StreamingResampler
-from realtime_sdk.transports.webrtc import PeerAudio, input_frame
+from realtime_sdk.transports.webrtc.peer_audio import PeerAudio, input_frame
 
 
 def frames(left: np.ndarray, right: np.ndarray | None, rate: int) -> list[AudioFrame]:

@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 
 from realtime_sdk.transports.base import AudioTag, PlaybackStarted, PlaybackStopped, Played
-from realtime_sdk.transports.playout import PacedTrack, PlayoutBuffer
+from realtime_sdk.transports.webrtc.playout import PacedTrack, PlayoutBuffer
 
 A = AudioTag("resp_a", "item_a")
 B = AudioTag("resp_b", "item_b")

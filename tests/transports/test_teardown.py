@@ -20,15 +20,24 @@ import numpy as np
 import pytest
 from rtc_peer import RATE, RtcClient, run
 
+from realtime_sdk import _compat
+from realtime_sdk._compat import aiortc as compat_aiortc
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.protocol.session import Session
 from realtime_sdk.server.driver import SessionDriver
-from realtime_sdk.transports import ice, reclaim
-from realtime_sdk.transports.ice import IceConfig
-from realtime_sdk.transports.webrtc import CONNECT_TIMEOUT_ENV, Limits, WebRTCTransport
+from realtime_sdk.transports import reclaim
+from realtime_sdk.transports.webrtc.ice import IceConfig
+from realtime_sdk.transports.webrtc.limits import CONNECT_TIMEOUT_ENV, Limits
+from realtime_sdk.transports.webrtc.transport import WebRTCTransport
 from realtime_sdk.vad import SileroSpeechModel
 
 LOOPBACK = IceConfig(loopback="only")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _patched_as_a_server_starts() -> None:
+    """What `create_app` does first: aiortc's and aioice's patches (`_compat`)."""
+    _compat.apply()
 
 
 def test_a_closed_call_is_freed_without_the_cyclic_collector() -> None:
@@ -108,10 +117,10 @@ def test_collect_soon_runs_one_full_collection_after_the_delay() -> None:
 
 def test_consent_timeout_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", aioice.ice.CONSENT_INTERVAL)
-    ice._consent_timeout("3")
+    compat_aiortc._consent_timeout("3")
     assert aioice.ice.CONSENT_INTERVAL == 3 / aioice.ice.CONSENT_FAILURES
     for wrong in ("soon", "-1", "0"):
-        ice._consent_timeout(wrong)
+        compat_aiortc._consent_timeout(wrong)
         assert aioice.ice.CONSENT_INTERVAL == 3 / aioice.ice.CONSENT_FAILURES
 
 

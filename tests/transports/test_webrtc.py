@@ -18,16 +18,24 @@ import numpy as np
 import pytest
 from rtc_peer import RATE, Heard, RtcClient, rms, run, speech_48k
 
+from realtime_sdk import _compat
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.protocol.session import Session
 from realtime_sdk.server.driver import SessionDriver
 from realtime_sdk.transports.base import InputFrame
-from realtime_sdk.transports.ice import IceConfig
-from realtime_sdk.transports.webrtc import Limits, WebRTCTransport
+from realtime_sdk.transports.webrtc.ice import IceConfig
+from realtime_sdk.transports.webrtc.limits import Limits
+from realtime_sdk.transports.webrtc.transport import WebRTCTransport
 from realtime_sdk.vad import SileroSpeechModel
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 LOOPBACK = IceConfig(loopback="only")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _patched_as_a_server_starts() -> None:
+    """What `create_app` does first: aiortc's and aioice's patches (`_compat`)."""
+    _compat.apply()
 
 
 @dataclass
@@ -271,7 +279,7 @@ def test_a_back_end_ahead_of_playback_waits_and_barge_in_cancels_it() -> None:
 
 def test_the_server_hears_each_packet_one_packet_later() -> None:
     """Audio reaches the session a packet (20 ms) after it left the peer, not the 80 ms
-    aiortc's audio receiver holds by default (transports/jitter.py)."""
+    aiortc's audio receiver holds by default (_compat/aiortc.py)."""
     burst = (np.sin(np.arange(4800) * 2 * np.pi * 440 / RATE) * 8000).astype(np.int16)
     period = np.concatenate([burst, np.zeros(19200, dtype=np.int16)])  # 0.1 s on, 0.4 s off
 

@@ -27,3 +27,6 @@ def apply() -> None:
     per-use modules are imported by the FastRTC adapter and the Silero models, which must not
     pull in every other library (nor the layers those patches reach into).
     """
+    from . import aiortc
+
+    aiortc.apply()

@@ -9,14 +9,18 @@ from typing import Any
 
 import httpx
 
-from ..transports.ice import IceConfig
-from .connection import ClientTransport, ConnectionClosedError, RealtimeConnection, Reply
+from .. import _compat
+from ..transports.asgi import ASGIWebSocketTransport
+from ..transports.base import AudioTransport, Transport
+from ..transports.webrtc.ice import IceConfig
+from ..transports.websocket_client import WebSocketClientTransport
+from .connection import ConnectionClosedError, RealtimeConnection, Reply
 from .heard import HeardAudio
 from .state import ConversationState
 from .urls import api_key_from, calls_url, http_url, realtime_url
-from .websocket import WebSocketClientTransport
 
 __all__ = [
+    "ASGIWebSocketTransport",
     "ConnectionClosedError",
     "ConversationState",
     "HeardAudio",
@@ -35,7 +39,7 @@ async def connect(
     base_url: str | None = None,
     api_key: str | None = None,
     model: str | None = "gpt-realtime",
-    transport: str = "websocket",
+    transport: str | Transport = "websocket",
     headers: Mapping[str, str] | None = None,
     query: Mapping[str, str] | None = None,
     dialect: str = "ga",
@@ -50,13 +54,26 @@ async def connect(
     (or to `url`), with `session` as the multipart `session` part when given; `ice`
     sets STUN/TURN servers and the loopback policy. Over websocket a `session` is
     sent as the first `session.update`. `api_key` may be an `ek_` client secret.
+
+    `transport` may also be a Transport (transports.base) to run over as it is. An
+    `ASGIWebSocketTransport(app)` is opened here with the URL and headers a websocket
+    would get, so that `connect(transport=ASGIWebSocketTransport(create_app(config)))`
+    talks to that app in this process, with no socket and no server.
     """
+    _compat.apply()
     key = api_key_from(api_key)
     all_headers = {**({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
     if dialect == "beta":
         all_headers.setdefault("OpenAI-Beta", "realtime=v1")
-    channel: ClientTransport
-    if transport == "webrtc":
+    channel: Transport
+    if isinstance(transport, ASGIWebSocketTransport):
+        await transport.open(
+            realtime_url(url=url, base_url=base_url, model=model, query=query), all_headers
+        )
+        channel = transport
+    elif not isinstance(transport, str):
+        channel = transport
+    elif transport == "webrtc":
         if dialect != "ga":
             raise ValueError("WebRTC calls speak the GA dialect")
         call_session = None
@@ -68,17 +85,16 @@ async def connect(
         offer_url = calls_url(
             url=url, base_url=base_url, model=None if session is not None else model, query=query
         )
-        from .webrtc import WebRTCClientTransport  # aiortc and PyAV load with the first call
+        # aiortc and PyAV load with the first call
+        from ..transports.webrtc.client import WebRTCClientTransport
 
-        rtc = WebRTCClientTransport(
+        channel = await WebRTCClientTransport.dial(
             offer_url,
             headers=all_headers,
             session=call_session,
             ice=ice,
             verify=ssl if ssl is not None else True,
         )
-        await rtc.open()
-        channel = rtc
     elif transport == "websocket":
         ws = WebSocketClientTransport(
             realtime_url(url=url, base_url=base_url, model=model, query=query),
@@ -89,10 +105,11 @@ async def connect(
         await ws.open()
         channel = ws
     else:
-        raise ValueError(f"transport {transport!r}: use 'websocket' or 'webrtc'")
+        raise ValueError(f"transport {transport!r}: use 'websocket' or 'webrtc', or a Transport")
     conn = RealtimeConnection(channel, dialect=dialect)
     try:
-        if session is not None and transport == "websocket":
+        # a call takes its session with the offer; over a socket it is the first update
+        if session is not None and not isinstance(channel, AudioTransport):
             await conn.session.update(session={"type": "realtime", **session})
         yield conn
     finally:

@@ -5,10 +5,12 @@ from the generated client stub. Received events are parsed leniently (a new even
 type never breaks the client), folded into `conn.state`, handed to callbacks, and
 yielded by `async for event in conn`.
 
-The audio helpers are the same on both transports. Over websocket, audio travels as
-events (appends out, deltas in, in the session's formats); over WebRTC it travels on
-the media tracks (`ClientMedia`): appended audio is played on the outgoing track and
-response audio is what arrived on the incoming one, at that track's rate.
+It runs over any `Transport` (transports.base). The audio helpers are the same on all of
+them. Over a websocket, audio travels as events (appends out, deltas in, in the session's
+formats); over WebRTC, whose transport is also an `AudioTransport`, it travels on the
+media tracks (`CallAudio`): appended audio is played on the outgoing track and response
+audio is what arrived on the incoming one, at that track's rate. A websocket transport
+that reconnects has the connection resume its session (`on_reconnect`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 from pydantic import BaseModel
@@ -36,48 +38,21 @@ from ..audio import (
     decode,
     to_mono_int16,
 )
+from ..transports.base import AudioTransport, Inbound, Transport
+from ..transports.websocket_client import WebSocketClientTransport
 from .heard import HeardAudio
 from .state import ConversationState
 from .tools import Tool, tool_from_function
+
+if TYPE_CHECKING:
+    from .call_audio import CallAudio
 
 Callback = Callable[[Any], Any]
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIO_DELTAS = ("response.output_audio.delta", "response.audio.delta")
 AUDIO_DONES = ("response.output_audio.done", "response.audio.done")
 APPEND_CHUNK_BYTES = 512 * 1024
-
-
-class ClientTransport(Protocol):
-    on_reconnect: Callable[[], Awaitable[None]] | None
-
-    async def recv(self) -> str | bytes | None: ...
-
-    async def send(self, text: str) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-@runtime_checkable
-class ClientMedia(Protocol):
-    """Audio carried beside the events (WebRTC): an outgoing track, an incoming one."""
-
-    @property
-    def heard_rate(self) -> int: ...
-
-    @property
-    def pending_s(self) -> float: ...
-
-    async def append(self, samples: Int16Array, rate: int) -> None: ...
-
-    async def flush(self) -> None: ...
-
-    async def drained(self) -> None: ...
-
-    def heard(self, response_id: str) -> Int16Array: ...
-
-    async def wait_heard(self, response_id: str, timeout: float | None = None) -> None: ...
-
-    def chunks(self, response_id: str | None = None) -> AsyncIterator[HeardAudio]: ...
+MAX_PENDING_EVENTS = 10_000  # over WebRTC, unread events past which the call is ended
 
 
 class ConnectionClosedError(ConnectionError):
@@ -96,7 +71,13 @@ class Reply:
 
 
 class RealtimeConnection(AsyncClientResources):
-    def __init__(self, transport: ClientTransport, *, dialect: str = "ga") -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        dialect: str = "ga",
+        max_pending_events: int = MAX_PENDING_EVENTS,
+    ) -> None:
         self.transport = transport
         self.dialect = dialect
         self.state = ConversationState()
@@ -106,8 +87,15 @@ class RealtimeConnection(AsyncClientResources):
         self._encoders: dict[int, WireEncoder] = {}
         self._last_session_update: str | None = None
         self._closed = False
-        self.media = transport if isinstance(transport, ClientMedia) else None
-        transport.on_reconnect = self._resume
+        self._audio: CallAudio | None = None  # the audio beside the events, on a call
+        self._receive: Callable[[], Awaitable[Inbound | None]] = transport.recv
+        if isinstance(transport, AudioTransport):
+            from .call_audio import CallAudio  # aiortc is loaded already: this is a call
+
+            self._audio = CallAudio.of(transport, max_pending_events)
+            self._receive = self._audio.recv
+        if isinstance(transport, WebSocketClientTransport):
+            transport.on_reconnect = self._resume
 
     # -- sending ----------------------------------------------------------------
     async def send(self, event: Any) -> None:
@@ -126,10 +114,12 @@ class RealtimeConnection(AsyncClientResources):
     # -- receiving --------------------------------------------------------------
     async def recv(self) -> Any:
         """The next server event (typed; UnknownServerEvent for types we do not know)."""
-        raw = await self.transport.recv()
-        if raw is None:
-            self._closed = True
-            raise ConnectionClosedError("the server closed the connection")
+        raw = await self._receive()
+        while not isinstance(raw, str | bytes):  # skip a transport's audio and notices
+            if raw is None:
+                self._closed = True
+                raise ConnectionClosedError("the server closed the connection")
+            raw = await self._receive()
         event = self._parse(raw)
         kind = getattr(event, "type", None)
         if kind in AUDIO_DELTAS:
@@ -189,7 +179,7 @@ class RealtimeConnection(AsyncClientResources):
         input format (when `rate` is None). Over websocket it is resampled and encoded as
         the session wants; over WebRTC it is played on the outgoing track."""
         if isinstance(audio, bytes) and rate is None:
-            if self.media is None:  # already what the socket carries
+            if self._audio is None:  # already what the socket carries
                 await self._append_wire(audio)
                 return
             fmt = self._format("input")
@@ -199,8 +189,8 @@ class RealtimeConnection(AsyncClientResources):
                 np.frombuffer(audio, dtype=np.int16) if isinstance(audio, bytes) else audio
             )
             rate = rate or 24000
-        if self.media is not None:
-            await self.media.append(samples, rate)
+        if self._audio is not None:
+            await self._audio.append(samples, rate)
             return
         encoder = self._encoders.get(rate)
         target = self._format("input")
@@ -217,8 +207,8 @@ class RealtimeConnection(AsyncClientResources):
     async def flush_audio(self) -> None:
         """Send what the resamplers still hold (~25-40 ms): call it before a commit, or the
         end of the turn is cut off."""
-        if self.media is not None:
-            await self.media.flush()
+        if self._audio is not None:
+            await self._audio.flush()
             return
         for rate, encoder in list(self._encoders.items()):
             tail = encoder.flush()
@@ -229,25 +219,25 @@ class RealtimeConnection(AsyncClientResources):
     async def audio_sent(self) -> None:
         """Until the appended audio has left: at once over websocket (the appends are
         sent), over WebRTC once the track has played it all out, in real time."""
-        if self.media is not None:
-            await self.media.drained()
+        if self._audio is not None:
+            await self._audio.drained()
 
     @property
     def audio_pending_s(self) -> float:
         """Seconds of appended audio not sent yet (WebRTC plays it in real time)."""
-        return self.media.pending_s if self.media is not None else 0.0
+        return self._audio.pending_s if self._audio is not None else 0.0
 
     @property
     def output_rate(self) -> int:
         """The rate of response audio as the helpers give it: the session's output format
         over websocket, the incoming track's over WebRTC."""
-        return self.media.heard_rate if self.media is not None else self._format("output").rate
+        return self._audio.heard_rate if self._audio is not None else self._format("output").rate
 
     def response_audio(self, response_id: str) -> Int16Array:
         """All audio a response produced so far (over WebRTC: that arrived), as int16
         at `output_rate`."""
-        if self.media is not None:
-            return self.media.heard(response_id)
+        if self._audio is not None:
+            return self._audio.heard(response_id)
         response = self.state.responses.get(response_id)
         if response is None:
             return np.zeros(0, dtype=np.int16)
@@ -261,8 +251,8 @@ class RealtimeConnection(AsyncClientResources):
         response, or the next one with audio. Over WebRTC it comes from the incoming
         track whether or not events are being read; over websocket it comes with the
         events, so this reads them (state and callbacks still see every one)."""
-        if self.media is not None:
-            async for chunk in self.media.chunks(response_id):
+        if self._audio is not None:
+            async for chunk in self._audio.chunks(response_id):
                 yield chunk
             return
         fmt = self._format("output")
@@ -284,8 +274,8 @@ class RealtimeConnection(AsyncClientResources):
     async def wait_audio(self, response_id: str, timeout: float | None = None) -> None:
         """Until all of a response's audio has arrived: over WebRTC it plays in real time
         and goes on after `response.done`; over websocket it came with the events."""
-        if self.media is not None:
-            await self.media.wait_heard(response_id, timeout)
+        if self._audio is not None:
+            await self._audio.wait_heard(response_id, timeout)
 
     async def reply(self, timeout: float | None = None) -> Reply:
         """Wait for the next response.done and return what that response said (over
@@ -355,7 +345,10 @@ class RealtimeConnection(AsyncClientResources):
     # -- lifetime ---------------------------------------------------------------
     async def close(self) -> None:
         self._closed = True
-        await self.transport.close()
+        if self._audio is not None:
+            await self._audio.close()  # the transport (a call is hung up), then its reader
+        else:
+            await self.transport.close()
 
     @property
     def closed(self) -> bool:

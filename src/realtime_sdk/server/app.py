@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from .. import _compat
 from ..transports.websocket import WebSocketChannel
 from .auth import Authenticator, AuthError, authorize_ws, refuse_ws
 from .calls import call_routes
@@ -35,6 +36,7 @@ log = logging.getLogger("realtime_sdk.server")
 
 
 def create_app(config: ServerConfig) -> Starlette:
+    _compat.apply()  # other libraries' internals, patched as this server needs (checked)
     if not config.api_keys:
         log.warning("no API key configured: the server accepts every client (local use only)")
     if "*" in config.cors_origins:

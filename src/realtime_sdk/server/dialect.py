@@ -17,8 +17,7 @@ from starlette.websockets import WebSocket
 from .._generated._runtime import new_event_id
 from ..audio import Int16Array
 from ..protocol.beta import BetaRefusal, BetaTranslator
-from ..transports.base import AudioTag, AudioTransport, Inbound, Played
-from .channel import EventChannel
+from ..transports.base import AudioTag, AudioTransport, Inbound, Played, Transport
 
 log = logging.getLogger("realtime_sdk.server")
 
@@ -36,7 +35,7 @@ def websocket_dialect(websocket: WebSocket) -> Dialect:
 class BetaChannel:
     """An EventChannel that speaks beta to its peer and GA to the driver."""
 
-    def __init__(self, inner: EventChannel, translator: BetaTranslator | None = None) -> None:
+    def __init__(self, inner: Transport, translator: BetaTranslator | None = None) -> None:
         self.inner = inner
         self.translator = translator or BetaTranslator()
 

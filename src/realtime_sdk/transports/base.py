@@ -1,11 +1,16 @@
-"""The one transport interface, for server and client side alike (DESIGN 4.4).
+"""The one transport interface, for the server's driver and the client alike.
 
 Every transport carries JSON events, one per message: `recv()` gives the next one
 (None once the peer has gone), `send()` sends one, `close()` ends it. A transport
-that carries audio itself (WebRTC) also takes audio to play (`send_audio`), says
-when a stream of it is complete (`finish_audio`), drops what is still unplayed
-(`clear_audio`, which says how much was played), and hands out, from `recv()`, the
-peer's audio and what its player did (`PlaybackStarted`, `PlaybackStopped`).
+that carries audio itself (WebRTC) is also an `AudioTransport`: it takes audio to play
+(`send_audio`), says when a stream of it is complete (`finish_audio`), drops what is still
+unplayed (`clear_audio`, which says how much was played), and hands out, from `recv()`,
+the peer's audio (`InputFrame`) and what its player did (`PlaybackStarted`,
+`PlaybackStopped`).
+
+The implementations, side by side: `memory` (a pair in one process), `websocket` (the
+server end), `websocket_client` (the client end, with reconnection), `asgi` (the client
+end of an app's websocket route in this process) and `webrtc` (either end of a call).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ Inbound = str | bytes | InputFrame | PlaybackStarted | PlaybackStopped
 
 
 class Transport(Protocol):
+    """JSON events in and out, one per message; what the driver and the client take."""
+
     async def recv(self) -> Inbound | None:
         """The next message, peer audio or notice; None once the peer has gone."""
         ...
@@ -69,7 +76,9 @@ class Transport(Protocol):
         """Send one JSON event; ConnectionError once closed."""
         ...
 
-    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """End it (a websocket close code and reason, where the transport has them)."""
+        ...
 
 
 @runtime_checkable

@@ -1,6 +1,6 @@
-"""The websocket transport, server side: one JSON event per text frame.
+"""The websocket transport, server end: one JSON event per text frame.
 
-Wraps a Starlette/ASGI websocket as the driver's EventChannel. Frame size limits are
+Wraps a Starlette/ASGI websocket as the driver's Transport. Frame size limits are
 enforced twice: by the ASGI server (uvicorn `ws_max_size`, close code 1009) and here,
 so an app mounted elsewhere keeps the same limit.
 """
@@ -15,7 +15,9 @@ MAX_FRAME_BYTES = 15 * 1024 * 1024  # the service's documented limit is 15 MB pe
 CLOSE_TOO_BIG = 1009
 
 
-class WebSocketChannel:
+class WebSocketTransport:
+    """The server end of a websocket; a Transport (transports.base)."""
+
     def __init__(self, websocket: WebSocket, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self.websocket = websocket
         self.max_frame_bytes = max_frame_bytes
@@ -57,3 +59,6 @@ class WebSocketChannel:
         self.closed = True
         with contextlib.suppress(Exception):
             await self.websocket.close(code, reason)
+
+
+WebSocketChannel = WebSocketTransport  # renamed to WebSocketTransport; kept while the re-cut lands

@@ -1,8 +1,9 @@
-"""The websocket transport, client side, with reconnection.
+"""The websocket transport, client end, with reconnection.
 
 A recoverable close (going away, abnormal, server error, restart, try again later)
-reconnects with exponential backoff. A reconnect opens a new server session: the
-connection re-sends its last `session.update`; audio already sent is not replayed.
+reconnects with exponential backoff. A reconnect opens a new server session, which only
+the one using the transport knows how to resume: it sets `on_reconnect` (the typed client
+re-sends its last `session.update`; audio already sent is not replayed).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 
 class WebSocketClientTransport:
+    """The client end of a websocket (`open()` dials it); a Transport (transports.base)."""
+
     def __init__(
         self,
         url: str,
@@ -43,6 +46,7 @@ class WebSocketClientTransport:
         self.max_delay = max_delay
         self.ssl = ssl
         self.reconnects = 0
+        # awaited after each reconnect, before frames of the new session are read
         self.on_reconnect: Callable[[], Awaitable[None]] | None = None
         self._ws: ClientConnection | None = None
         self._closed = False
@@ -97,7 +101,7 @@ class WebSocketClientTransport:
         except ConnectionClosed as exc:
             raise ConnectionError("connection closed") from exc
 
-    async def close(self) -> None:
+    async def close(self, code: int = 1000, reason: str = "") -> None:
         self._closed = True
         if self._ws is not None:
-            await self._ws.close()
+            await self._ws.close(code, reason)

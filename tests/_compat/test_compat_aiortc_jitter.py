@@ -8,7 +8,7 @@ import pytest
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
-from realtime_sdk.transports.jitter import AUDIO_PREFETCH, MAX_SPAN, AudioJitterBuffer
+from realtime_sdk._compat.aiortc import AUDIO_PREFETCH, MAX_SPAN, AudioJitterBuffer
 
 SAMPLES = 960  # 20 ms of Opus at 48 kHz: each packet's timestamp moves this much
 
@@ -23,7 +23,9 @@ def arrivals(count: int, lost: Iterable[int] = (), swapped: Iterable[int] = ()) 
     return [n for n in order if n not in gone]
 
 
-def behind(buffer: JitterBuffer, order: list[int], first_seq: int = 0) -> list[int]:
+def behind(
+    buffer: JitterBuffer | AudioJitterBuffer, order: list[int], first_seq: int = 0
+) -> list[int]:
     """For each frame handed on: how many packets had arrived since it (0 = none)."""
     out = []
     for arrived, n in enumerate(order):

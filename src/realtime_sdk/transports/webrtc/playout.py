@@ -24,8 +24,8 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from ..audio import Int16Array, StreamingResampler
-from .base import AudioTag, PlaybackStarted, PlaybackStopped, Played
+from ...audio import Int16Array, StreamingResampler
+from ..base import AudioTag, PlaybackStarted, PlaybackStopped, Played
 
 log = logging.getLogger("realtime_sdk.webrtc")
 

@@ -1,39 +1,33 @@
-"""The WebRTC transport, client side: a call made over HTTP, events and audio over RTP.
+"""The audio of a WebRTC call, client side: appended audio played on the outgoing track,
+and what arrives on the incoming one, told apart by the response it belongs to.
 
-`open()` makes an offer on the shared `WebRTCTransport` (one sendrecv audio track and
-the `oai-events` data channel), POSTs it to `<base>/realtime/calls` (raw SDP, or
-multipart with a `session`), accepts the answer and keeps the call id from
-`Location`; `close()` hangs the call up. One pump task reads the transport: events go
-to `recv()`, received audio goes through a `HeardTracker` to the response it belongs
-to. Audio the app appends is resampled to the track's rate and played on the
-outgoing track, paced by its clock, as a microphone would send it.
+`CallAudio` reads the call's transport in one pump task: events go to `recv()` (the
+connection reads them there), received audio goes through a `HeardTracker` to the response
+it belongs to, whether or not the app is reading events. Events have no back-pressure on a
+data channel, so past `max_pending_events` unread the call is ended. Audio the app appends
+is resampled to the track's rate and played on the outgoing track (`send_audio`, the
+transport's AudioTransport side), paced by its clock, as a microphone would send it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator
 
-import httpx
 import numpy as np
 
 from ..audio import Int16Array, StreamingResampler
-from ..transports.base import InputFrame
-from ..transports.ice import IceConfig
-from ..transports.webrtc import RATE, WebRTCTransport
+from ..transports.base import InputFrame, Transport
+from ..transports.webrtc.playout import RATE
+from ..transports.webrtc.transport import WebRTCTransport
 from .heard import Heard, HeardAudio, HeardEnd, HeardTracker
 
 log = logging.getLogger("realtime_sdk.client")
 
 # the events the tracker needs; others are passed on without being parsed here
 _PLAYBACK_MARKERS = ('"output_audio_buffer.', '"response.content_part.added"')
-_HTTP_TIMEOUT_S = 30.0
-_HANGUP_TIMEOUT_S = 5.0
 START_GRACE_S = 2.0  # after response.done, how long its audio may take to start playing
 
 
@@ -41,29 +35,12 @@ class EventBacklogError(ConnectionError):
     """The app stopped reading events and too many piled up; the call was ended."""
 
 
-class WebRTCClientTransport:
-    """A `ClientTransport` for the connection, and the audio that travels beside it."""
+class CallAudio:
+    """The audio beside a call's events; the reader of its transport."""
 
-    on_reconnect: Callable[[], Awaitable[None]] | None = None  # calls are not resumed
-
-    def __init__(
-        self,
-        calls_url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        session: Mapping[str, Any] | None = None,
-        ice: IceConfig | None = None,
-        verify: Any = True,
-        max_pending_events: int = 10_000,
-    ) -> None:
-        self.calls_url = calls_url
-        self.headers = dict(headers or {})
-        self.session = dict(session) if session is not None else None
-        self.ice = ice or IceConfig()
-        self.verify = verify
+    def __init__(self, rtc: WebRTCTransport, max_pending_events: int) -> None:
+        self.rtc = rtc
         self.max_pending_events = max_pending_events
-        self.call_id: str | None = None
-        self.rtc: WebRTCTransport | None = None
         self.tracker = HeardTracker()
         self._events: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self._heard: dict[str, list[Int16Array]] = {}
@@ -73,66 +50,34 @@ class WebRTCClientTransport:
         self._changed = asyncio.Event()  # a response started or finished being heard
         self._listeners: set[asyncio.Queue[Heard | None]] = set()
         self._out: StreamingResampler | None = None
-        self._pump: asyncio.Task[None] | None = None
         self._closed = False
         self._over = False  # the call ended (either side)
-
-    # -- the call -----------------------------------------------------------------------
-    async def open(self) -> None:
-        """Offer, post, accept: the media then connects on its own (ICE, DTLS)."""
-        host = urlsplit(self.calls_url).hostname
-        ice = dataclasses.replace(self.ice, loopback=self.ice.for_peer(host))
-        rtc = self.rtc = await WebRTCTransport.offer(ice)
-        try:
-            async with httpx.AsyncClient(verify=self.verify, timeout=_HTTP_TIMEOUT_S) as http:
-                if self.session is None:
-                    headers = {**self.headers, "Content-Type": "application/sdp"}
-                    reply = await http.post(self.calls_url, content=rtc.local_sdp, headers=headers)
-                else:
-                    files = {
-                        "sdp": (None, rtc.local_sdp, "application/sdp"),
-                        "session": (None, json.dumps(self.session), "application/json"),
-                    }
-                    reply = await http.post(self.calls_url, files=files, headers=self.headers)
-            reply.raise_for_status()
-            self.call_id = reply.headers.get("location", "").rstrip("/").rsplit("/", 1)[-1] or None
-            await rtc.accept(reply.text)
-        except BaseException:
-            await rtc.close()
-            await self._hangup()  # a call made with an answer we could not use
-            raise
         self._pump = asyncio.create_task(self._run(rtc), name="realtime-client-webrtc")
+
+    @classmethod
+    def of(cls, transport: Transport, max_pending_events: int) -> CallAudio:
+        """The audio of a transport that carries it: a WebRTC call's (the only one that
+        does on the client side)."""
+        if not isinstance(transport, WebRTCTransport):
+            raise TypeError(
+                f"{type(transport).__name__} plays audio itself, but the client's audio "
+                "helpers work over a WebRTCTransport"
+            )
+        return cls(transport, max_pending_events)
 
     @property
     def ended(self) -> bool:
         """The call is over (hung up by either side, or failed)."""
         return self._over
 
-    async def _hangup(self) -> None:
-        if self.call_id is None:
-            return
-        try:
-            async with httpx.AsyncClient(verify=self.verify, timeout=_HANGUP_TIMEOUT_S) as http:
-                await http.post(self._hangup_url(), headers=self.headers)
-        except httpx.HTTPError as exc:  # the call may be gone already; ours ends anyway
-            log.info("hangup of %s failed: %s", self.call_id, exc)
-
-    def _hangup_url(self) -> str:
-        parts = urlsplit(self.calls_url)
-        path = parts.path.rstrip("/") + f"/{self.call_id}/hangup"
-        return parts._replace(path=path, query="", fragment="").geturl()
-
     async def close(self) -> None:
-        """Hang the call up (the server ends its session), then end our side."""
+        """End the call's transport (a dialled call hangs up first), then stop reading it."""
         if self._closed:
             return
         self._closed = self._over = True
-        await self._hangup()
-        if self.rtc is not None:
-            await self.rtc.close()
-        if self._pump is not None:
-            self._pump.cancel()
-            await asyncio.gather(self._pump, return_exceptions=True)
+        await self.rtc.close()
+        self._pump.cancel()
+        await asyncio.gather(self._pump, return_exceptions=True)
         self._finish_all()
 
     # -- events ---------------------------------------------------------------------------
@@ -141,11 +86,6 @@ class WebRTCClientTransport:
         if item is None:
             self._events.put_nowait(None)  # every later call sees the end too
         return item
-
-    async def send(self, text: str) -> None:
-        if self.rtc is None or self._closed:
-            raise ConnectionError("not connected")
-        await self.rtc.send(text)
 
     async def _run(self, rtc: WebRTCTransport) -> None:
         loop = asyncio.get_running_loop()
@@ -169,7 +109,6 @@ class WebRTCClientTransport:
             self._over = True
             self._events.put_nowait(None)
             self._finish_all()
-            rtc.track.pulled.set()  # wake drained()
 
     def _playback_event(self, text: str, now: float) -> None:
         try:
@@ -208,7 +147,7 @@ class WebRTCClientTransport:
     # -- outgoing audio (the "microphone") --------------------------------------------
     async def append(self, samples: Int16Array, rate: int) -> None:
         """Play `samples` (mono int16 at `rate`) on the outgoing track, after what is queued."""
-        if self.rtc is None or self._closed:
+        if self._closed:
             raise ConnectionError("not connected")
         if self._out is None or self._out.in_rate != rate:
             await self.flush()
@@ -219,7 +158,7 @@ class WebRTCClientTransport:
 
     async def flush(self) -> None:
         """Queue what the resampler still holds (the last few ms of a turn)."""
-        if self._out is not None and self.rtc is not None:
+        if self._out is not None:
             tail = self._out.flush()
             self._out = None
             if len(tail):
@@ -228,14 +167,11 @@ class WebRTCClientTransport:
     @property
     def pending_s(self) -> float:
         """Seconds of appended audio the track has not sent yet."""
-        return self.rtc.buffer.buffered / RATE if self.rtc is not None else 0.0
+        return self.rtc.buffered_s
 
     async def drained(self) -> None:
         """Until the track has sent everything appended (or the call ended)."""
-        rtc = self.rtc
-        while rtc is not None and rtc.buffer.buffered > 0 and not self._over:
-            rtc.track.pulled.clear()
-            await rtc.track.pulled.wait()
+        await self.rtc.played_out()
 
     # -- incoming audio -------------------------------------------------------------------
     @property

@@ -1,7 +1,7 @@
 """The WebRTC transport on aiortc: events on the `oai-events` data channel, audio on RTP.
 
-One class for both ends (DESIGN 4.4). The server answers an offer (`answer`), the
-client makes one (`offer`, then `accept`). Either way:
+One class for both ends. The server answers an offer (`answer`), the client makes one
+(`offer`, then `accept`; `client.WebRTCClientTransport` does that over HTTP). Either way:
 
 - `recv()` gives the peer's data-channel messages (one JSON event each), the peer's
   audio decoded to mono int16 (`InputFrame`), and our player's notices;
@@ -22,13 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
-import re
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiortc import (
     RTCDataChannel,
@@ -38,137 +34,32 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame, AudioResampler
+from av import AudioFrame
 
-from .._generated._runtime import new_id
-from ..audio import Int16Array, samples_of_frames, to_mono_int16
-from . import audio_level
-from .base import AudioTag, Inbound, InputFrame, Played
-from .ice import IceConfig, loopback_candidates
-from .jitter import hear_promptly
-from .playout import RATE, Notice, PacedTrack, PlayoutBuffer
+from ...audio import Int16Array
+from ..base import AudioTag, Inbound, InputFrame, Played
+from .datachannel import (
+    DEFAULT_MAX_MESSAGE,
+    EVENTS_LABEL,
+    HIGH_WATER,
+    LOW_WATER,
+    max_message_size,
+    too_large_error,
+)
+from .hooks import AIORTC_HOOKS
+from .ice import IceConfig
+from .limits import Limits
+from .peer_audio import PeerAudio, input_frame
+from .playout import Notice, PacedTrack, PlayoutBuffer
 from .sdp import SdpError, check_sdp
+from .sideband import Listener
 
 log = logging.getLogger("realtime_sdk.webrtc")
-audio_level.install()  # every sender of this process: the same levels, 20x less time
-
-EVENTS_LABEL = "oai-events"
-_HIGH_WATER = 1 << 20  # bytes queued on the data channel before send() waits
-_LOW_WATER = 1 << 18
-_DEFAULT_MAX_MESSAGE = 65536  # what aiortc assumes when an offer names no max-message-size
-
-
-CONNECT_TIMEOUT_ENV = "REALTIME_SDK_WEBRTC_CONNECT_TIMEOUT_S"
-
-
-def _connect_timeout() -> float:
-    """30 s, or what `REALTIME_SDK_WEBRTC_CONNECT_TIMEOUT_S` says (tests, benchmarks)."""
-    value = os.environ.get(CONNECT_TIMEOUT_ENV)
-    try:
-        seconds = float(value) if value else 30.0
-    except ValueError:
-        seconds = 0.0
-    if seconds <= 0:
-        log.warning("%s=%r is not a number of seconds: 30 s", CONNECT_TIMEOUT_ENV, value)
-        return 30.0
-    return seconds
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_events: int = 1024  # client events waiting for the session
-    max_audio_frames: int = 50  # peer audio frames waiting (1 s of 20 ms frames)
-    max_buffered_s: float = 120.0  # response audio the player may hold
-    # from the answer to a connected peer
-    connect_timeout_s: float = field(default_factory=_connect_timeout)
-    listener_size: int = 1024  # events a sideband listener may fall behind by
-
-
-class Listener:
-    """A copy of every event sent (a sideband socket); dropped if it falls behind."""
-
-    def __init__(self, size: int) -> None:
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(size)
-        self.ended = False
-
-    def offer(self, text: str | None) -> bool:
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.ended = True
-            return False
-        return True
-
-    async def next(self) -> str | None:
-        """The next event, or None once the call ended or this listener fell behind."""
-        if self._queue.empty() and self.ended:
-            return None
-        return await self._queue.get()
-
-
-def max_message_size(sdp: str) -> int:
-    """The largest data-channel message the SDP's author accepts (`a=max-message-size`,
-    RFC 8841; 0 means no limit). Chrome says 262144: an event carrying a few seconds
-    of audio, such as `conversation.item.retrieved`, does not fit."""
-    found = re.search(r"^a=max-message-size:(\d+)", sdp, re.MULTILINE)
-    return int(found.group(1)) if found else _DEFAULT_MAX_MESSAGE
-
-
-def too_large_error(text: str, limit: int) -> str:
-    """The `error` event sent instead of an event over the peer's message limit."""
-    try:
-        kind = str(json.loads(text).get("type", "event"))
-    except (ValueError, AttributeError):
-        kind = "event"
-    size = len(text.encode())
-    message = (
-        f"The {kind} event is {size} bytes, over the {limit} bytes this peer's data channel "
-        "accepts (its SDP's max-message-size), so it was not sent."
-    )
-    error = {
-        "type": "invalid_request_error",
-        "code": "event_too_large",
-        "message": message,
-        "param": None,
-        "event_id": None,
-    }
-    return json.dumps({"type": "error", "event_id": new_id("event_"), "error": error})
-
-
-def input_frame(frame: AudioFrame) -> InputFrame:
-    """A decoded RTP frame as mono int16 (`to_ndarray` leaves out the plane padding)."""
-    data = frame.to_ndarray()
-    channels = frame.layout.nb_channels
-    if frame.format.is_planar:
-        mono = to_mono_int16(data, channel_axis=0)
-    else:
-        mono = to_mono_int16(data.reshape(-1, channels), channel_axis=1)
-    return InputFrame(mono, frame.sample_rate)
-
-
-class PeerAudio:
-    """Decoded RTP frames -> mono int16 at one rate, downmixed and resampled in one
-    libswresample call (Opus decodes to 48 kHz stereo; a session takes 24 kHz mono).
-
-    Channels are averaged, as `input_frame` does; the resampler holds back ~1 ms, as
-    `StreamingResampler` does, and is made afresh if the decoder's output changes.
-    """
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self._resampler: AudioResampler | None = None
-        self._source: tuple[str, str, int] | None = None
-
-    def convert(self, frame: AudioFrame) -> InputFrame:
-        source = (frame.format.name, frame.layout.name, frame.sample_rate)
-        if self._resampler is None or source != self._source:
-            self._resampler = AudioResampler(format="s16", layout="mono", rate=self.rate)
-            self._source = source
-        frame.pts = None  # RTP timestamps jump at a loss; the audio itself is what counts
-        return InputFrame(samples_of_frames(self._resampler.resample(frame)), self.rate)
 
 
 class WebRTCTransport:
+    """A call's Transport and AudioTransport, for either end (see the module docstring)."""
+
     def __init__(self, pc: RTCPeerConnection, limits: Limits | None = None) -> None:
         self.pc = pc
         self.limits = limits or Limits()
@@ -185,7 +76,7 @@ class WebRTCTransport:
         self._channel: RTCDataChannel | None = None
         self._expects_channel = True
         self._answering = False  # the server end: it answers for events it cannot send
-        self.peer_max_message = _DEFAULT_MAX_MESSAGE  # bytes; 0 = no limit
+        self.peer_max_message = DEFAULT_MAX_MESSAGE  # bytes; 0 = no limit
         self._can_play = True
         self._open = asyncio.Event()
         self._drained = asyncio.Event()
@@ -207,11 +98,12 @@ class WebRTCTransport:
         *,
         peer_host: str | None = None,
         limits: Limits | None = None,
-    ) -> WebRTCTransport:
+    ) -> Self:
         """Server side: answer `offer` (candidates in it or not); the answer is in
         `local_sdp`. SdpError for an offer aiortc cannot use."""
         ice = ice or IceConfig()
         sdp = check_sdp(offer)
+        AIORTC_HOOKS.prepare()
         self = cls(RTCPeerConnection(ice.rtc_configuration()), limits)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -220,11 +112,11 @@ class WebRTCTransport:
             self.peer_max_message = max_message_size(sdp)
             audio = [t for t in self.pc.getTransceivers() if t.kind == "audio"]
             for transceiver in audio:
-                hear_promptly(transceiver)
+                AIORTC_HOOKS.audio_receiver(transceiver)
             if audio:
                 audio[0].setCodecPreferences(_opus_first())
                 self.pc.addTrack(self.track)
-            with loopback_candidates(ice.for_peer(peer_host)):
+            with AIORTC_HOOKS.gathering(ice.for_peer(peer_host)):
                 await self.pc.setLocalDescription(await self.pc.createAnswer())
         except Exception as exc:
             await self.pc.close()
@@ -238,17 +130,16 @@ class WebRTCTransport:
         return self
 
     @classmethod
-    async def offer(
-        cls, ice: IceConfig | None = None, *, limits: Limits | None = None
-    ) -> WebRTCTransport:
+    async def offer(cls, ice: IceConfig | None = None, *, limits: Limits | None = None) -> Self:
         """Client side: an offer with one audio track (sendrecv) and `oai-events`."""
         ice = ice or IceConfig()
+        AIORTC_HOOKS.prepare()
         self = cls(RTCPeerConnection(ice.rtc_configuration()), limits)
         transceiver = self.pc.addTransceiver(self.track, direction="sendrecv")
         transceiver.setCodecPreferences(_opus_first())
-        hear_promptly(transceiver)
+        AIORTC_HOOKS.audio_receiver(transceiver)
         self._attach(self.pc.createDataChannel(EVENTS_LABEL))
-        with loopback_candidates(ice.for_peer(None)):
+        with AIORTC_HOOKS.gathering(ice.for_peer(None)):
             await self.pc.setLocalDescription(await self.pc.createOffer())
         self.local_sdp = self.pc.localDescription.sdp
         return self
@@ -290,7 +181,7 @@ class WebRTCTransport:
         channel = self._channel
         if channel is None or self._closed or self._gone is not None:
             raise ConnectionError(self._gone or "transport closed")
-        if channel.bufferedAmount > _HIGH_WATER:
+        if channel.bufferedAmount > HIGH_WATER:
             self._drained.clear()
             await self._drained.wait()
         try:
@@ -333,6 +224,17 @@ class WebRTCTransport:
     def hear_at(self, rate: int) -> None:
         if self._hearing is None or self._hearing.rate != rate:
             self._hearing = PeerAudio(rate)
+
+    @property
+    def buffered_s(self) -> float:
+        """Seconds of audio the player holds, not sent yet."""
+        return self.buffer.buffered / self.buffer.rate
+
+    async def played_out(self) -> None:
+        """Until the player has sent all the audio it holds, or the transport ended."""
+        while self.buffer.buffered > 0 and not self.ended:
+            self.track.pulled.clear()
+            await self.track.pulled.wait()
 
     @property
     def hearing_rate(self) -> int | None:
@@ -385,13 +287,18 @@ class WebRTCTransport:
     def connected(self) -> bool:
         return self._connected.is_set() and self._gone is None
 
+    @property
+    def ended(self) -> bool:
+        """Closed by us, or the peer is gone: nothing more will be sent or received."""
+        return self._closed or self._gone is not None
+
     # -- aiortc callbacks ----------------------------------------------------------------
     def _attach(self, channel: RTCDataChannel) -> None:
         if channel.label != EVENTS_LABEL or self._channel is not None:
             log.info("ignoring data channel %r", channel.label)
             return
         self._channel = channel
-        channel.bufferedAmountLowThreshold = _LOW_WATER
+        channel.bufferedAmountLowThreshold = LOW_WATER
         channel.on("message", self._put_event)
         channel.on("open", self._open.set)
         channel.on("bufferedamountlow", self._drained.set)
@@ -456,6 +363,7 @@ class WebRTCTransport:
         self._injected_room.set()
         self._open.set()
         self._drained.set()
+        self.track.pulled.set()  # wake those waiting for the player: it will play no more
         for listener in self._listeners:
             if not listener.offer(None):
                 listener.ended = True
@@ -509,17 +417,3 @@ def _opus_first() -> list[RTCRtpCodecCapability]:
     """Our codecs, Opus first: the answer keeps the offer's codecs we share, in this order."""
     codecs = RTCRtpSender.getCapabilities("audio").codecs
     return sorted(codecs, key=lambda codec: codec.mimeType.lower() != "audio/opus")
-
-
-__all__ = [
-    "EVENTS_LABEL",
-    "RATE",
-    "Limits",
-    "Listener",
-    "SdpError",
-    "WebRTCTransport",
-    "check_sdp",
-    "input_frame",
-    "max_message_size",
-    "too_large_error",
-]

@@ -1,39 +1,26 @@
-"""The smallest thing a driver needs from a transport: text frames in and out.
+"""Two transports wired to each other in one process: text frames in and out, no socket.
 
-`MemoryChannel.pair()` wires a client end to a server end in one process, the way
-h11's tests wire two connections together: real code on both sides, no sockets.
+`MemoryTransport.pair()` gives a client end and a server end, the way h11's tests wire two
+connections together: real code on both sides. A bounded pair holds `size` frames each way,
+as a socket's buffers would, so a slow reader slows the writer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Protocol
-
-from ..transports.base import Inbound
 
 
-class EventChannel(Protocol):
-    """The driver's view of a transport (transports.base.Transport): a WebRTC one also
-    gives peer audio and player notices from `recv`, and is an AudioTransport."""
+class MemoryTransport:
+    """One end of an in-memory pair; a Transport (transports.base)."""
 
-    async def recv(self) -> Inbound | None:
-        """The next frame, or None once the peer has gone."""
-        ...
-
-    async def send(self, text: str) -> None: ...
-
-    async def close(self, code: int = 1000, reason: str = "") -> None: ...
-
-
-class MemoryChannel:
     def __init__(self, inbox: asyncio.Queue[str | None], outbox: asyncio.Queue[str | None]) -> None:
         self._inbox = inbox
         self._outbox = outbox
         self.closed = False
 
     @classmethod
-    def pair(cls, size: int = 0) -> tuple[MemoryChannel, MemoryChannel]:
+    def pair(cls, size: int = 0) -> tuple[MemoryTransport, MemoryTransport]:
         a: asyncio.Queue[str | None] = asyncio.Queue(size)
         b: asyncio.Queue[str | None] = asyncio.Queue(size)
         return cls(a, b), cls(b, a)

@@ -7,8 +7,10 @@ import pytest
 from aiortc import rtp
 from av import AudioFrame
 
-import realtime_sdk.transports.webrtc  # noqa: F401  (installs the numpy level)
-from realtime_sdk.transports.audio_level import AIORTC_LEVEL, audio_level_dbov
+from realtime_sdk._compat import aiortc as compat
+from realtime_sdk._compat.aiortc import aiortc_audio_level as AIORTC_LEVEL
+from realtime_sdk._compat.aiortc import audio_level_dbov
+from realtime_sdk.transports.webrtc.hooks import AIORTC_HOOKS
 
 
 def frame(samples: np.ndarray, rate: int = 48000, layout: str = "mono") -> AudioFrame:
@@ -41,4 +43,6 @@ def test_every_level_from_silence_to_full_scale() -> None:
 
 
 def test_aiortc_senders_use_it() -> None:
+    compat.apply()  # as a server or a client does when it starts
+    AIORTC_HOOKS.prepare()  # as a transport does before its first peer connection
     assert rtp.compute_audio_level_dbov is audio_level_dbov
