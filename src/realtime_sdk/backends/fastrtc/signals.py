@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 __all__ = ["MAX_SIGNALS", "SIGNALS", "HandlerChannel"]
@@ -52,8 +52,10 @@ class HandlerChannel:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._message, message)
 
-    def take(self) -> list[str]:
-        """The signals received since the last call, oldest first."""
+    def take(self) -> Sequence[str]:
+        """The signals received since the last call, oldest first (asked once per look)."""
+        if not self._signals:
+            return ()
         signals = list(self._signals)
         self._signals.clear()
         return signals
