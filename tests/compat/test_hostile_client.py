@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from realtime_sdk.backends.base import ResponseEnded, TurnEvent
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.session import Capabilities
+from realtime_sdk.protocol.capabilities import Capabilities
 from realtime_sdk.server.app import ServerConfig
 
 KEY = "sk-hostile-client"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Literal
+from typing import Any
 
 from starlette.websockets import WebSocket
 
@@ -21,11 +21,10 @@ from ..transports.base import AudioTag, AudioTransport, Inbound, Played, Transpo
 
 log = logging.getLogger("realtime_sdk.server")
 
-Dialect = Literal["ga", "beta"]
 BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 
 
-def websocket_dialect(websocket: WebSocket) -> Dialect:
+def websocket_dialect(websocket: WebSocket) -> str:
     """Beta for `OpenAI-Beta: realtime=v1` or the `openai-beta.realtime-v1` subprotocol."""
     beta_header = "realtime=v1" in websocket.headers.get("openai-beta", "")
     beta_protocol = BETA_SUBPROTOCOL in websocket.scope.get("subprotocols", [])
