@@ -130,7 +130,7 @@ def freeze_loaded_heap() -> None:
 
 def ice_config(urls: list[str], username: str | None, credential: str | None) -> Any:
     """The WebRTC ICE settings from the command line; TURN servers get the credentials."""
-    from .transports.ice import IceConfig
+    from .transports.webrtc.ice import IceConfig
 
     if not urls:
         return IceConfig()

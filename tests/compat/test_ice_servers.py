@@ -15,7 +15,7 @@ from rtc_peer import RtcClient, run
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.cli import ice_config
 from realtime_sdk.server.app import ServerConfig
-from realtime_sdk.transports.ice import IceConfig
+from realtime_sdk.transports.webrtc.ice import IceConfig
 
 
 class StunServer(asyncio.DatagramProtocol):

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..protocol.session import Session
-from ..transports.ice import IceConfig
 from ..transports.reclaim import collect_soon
+from ..transports.webrtc.ice import IceConfig
 from .driver import SessionDriver
 
 if TYPE_CHECKING:  # the WebRTC stack (aiortc, PyAV) loads with the first call

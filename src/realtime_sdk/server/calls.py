@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .._generated._runtime import new_id
-from ..transports.sdp import SdpError, check_sdp
+from ..transports.webrtc.sdp import SdpError, check_sdp
 from .auth import authorize_http
 from .call_registry import Call, CallRegistry
 from .config import ServerConfig

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..backends.base import Responder, TurnTakingBackend
-from ..transports.ice import IceConfig
+from ..transports.webrtc.ice import IceConfig
 from ..transports.websocket import MAX_FRAME_BYTES
 from .auth import EphemeralKeys
 
