@@ -53,6 +53,7 @@ AUDIO_DELTAS = ("response.output_audio.delta", "response.audio.delta")
 AUDIO_DONES = ("response.output_audio.done", "response.audio.done")
 APPEND_CHUNK_BYTES = 512 * 1024
 MAX_PENDING_EVENTS = 10_000  # over WebRTC, unread events past which the call is ended
+_MESSAGE = (str, bytes)  # what recv() gives that is an event (a tuple: the fastest check)
 
 
 class ConnectionClosedError(ConnectionError):
@@ -115,7 +116,7 @@ class RealtimeConnection(AsyncClientResources):
     async def recv(self) -> Any:
         """The next server event (typed; UnknownServerEvent for types we do not know)."""
         raw = await self._receive()
-        while not isinstance(raw, str | bytes):  # skip a transport's audio and notices
+        while not isinstance(raw, _MESSAGE):  # skip a transport's audio and notices
             if raw is None:
                 self._closed = True
                 raise ConnectionClosedError("the server closed the connection")
