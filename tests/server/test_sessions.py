@@ -4,9 +4,10 @@ with the offer's as `session.update` merges them."""
 from __future__ import annotations
 
 from realtime_sdk.backends.echo import EchoBackend
+from realtime_sdk.protocol.config import merge_partial
 from realtime_sdk.server.auth import Grant
 from realtime_sdk.server.config import ServerConfig
-from realtime_sdk.server.sessions import chosen_model, merged_session, partial_session
+from realtime_sdk.server.sessions import chosen_model, partial_session
 
 CONFIG = ServerConfig(backend_factory=EchoBackend, default_model="server-default")
 
@@ -35,7 +36,7 @@ def test_the_offer_merges_into_the_keys_audio_and_replaces_the_rest() -> None:
         "audio": {"input": {"turn_detection": {"type": "semantic_vad"}}},
         "tools": [],
     }
-    merged = merged_session(key, offer)
+    merged = merge_partial(key, offer)
     assert merged == {
         "type": "realtime",
         "model": "m",

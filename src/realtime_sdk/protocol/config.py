@@ -120,6 +120,26 @@ def _merge(target: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]
             target[key] = copy.deepcopy(value)
 
 
+def merge_partial(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The partial session `update` over the partial session `base`, merged at the levels
+    `session.update` merges (`audio`, `audio.input`, `audio.output`) and replaced below
+    them; neither is changed. (An `ek_` key's session under a call offer's.)"""
+    return _merged_partial(base, update, ())
+
+
+def _merged_partial(
+    base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]
+) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        where = (*path, key)
+        if where in _MERGED and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged_partial(out[key], value, where)
+        else:
+            out[key] = value
+    return out
+
+
 def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """The session after a partial update, or ConfigError; `current` is not changed.
 

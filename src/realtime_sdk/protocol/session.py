@@ -75,7 +75,7 @@ class Session(TurnTaking, ItemEvents, ServerBase):
             self._refuse(event, exc.code, exc.message, exc.param)
             return
         except VadConfigError as exc:
-            param = f"session.audio.input.turn_detection.{exc.param}"
+            param = f"session.{exc.session_param}"
             self._refuse(event, "invalid_value", str(exc), param)
             return
         self._set_config(config)

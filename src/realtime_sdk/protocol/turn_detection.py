@@ -139,6 +139,11 @@ class VadConfigError(ValueError):
         super().__init__(f"{param}: {message}")
         self.param = param
 
+    @property
+    def session_param(self) -> str:
+        """The setting's path in a session (`audio.input.turn_detection.idle_timeout_ms`)."""
+        return f"audio.input.turn_detection.{self.param}"
+
 
 @dataclass(frozen=True, slots=True)
 class VadConfig:

@@ -58,7 +58,7 @@ def config_refusal(exc: ConfigError | VadConfigError, prefix: str = "session.") 
     """A session config the protocol refuses, as a 400 naming the parameter under `prefix`
     (`session.` where the session is a part of the request, empty where it is the body)."""
     if isinstance(exc, VadConfigError):
-        param = f"{prefix}audio.input.turn_detection.{exc.param}"
+        param = prefix + exc.session_param
         return ApiError(400, str(exc), code="invalid_value", param=param)
     param = prefix + exc.param.removeprefix("session.")
     return ApiError(400, exc.message, code=exc.code, param=param)

@@ -12,16 +12,12 @@ import time
 from typing import Any
 
 from ..backends.base import TurnTakingBackend
-from ..protocol.config import ConfigError
+from ..protocol.config import ConfigError, merge_partial
 from ..protocol.session import Session
 from ..protocol.turn_detection import SpeechModel, VadConfigError
 from .auth import Grant
 from .config import Backend, ServerConfig
 from .errors import config_refusal
-
-# the levels of a session that a partial session merges into rather than replaces,
-# as `session.update` does (`audio.input.turn_detection` is replaced whole)
-_MERGED = {("audio",), ("audio", "input"), ("audio", "output")}
 
 
 def speech_model(config: ServerConfig, backend: Backend) -> SpeechModel | None:
@@ -49,23 +45,6 @@ def partial_session(update: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in update.items() if k not in ("type", "model")}
 
 
-def merged_session(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """The partial session `update` (an offer's) over the partial session `base` (an
-    `ek_` key's), merged as `session.update` merges them."""
-    return _merged(base, update, ())
-
-
-def _merged(base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in update.items():
-        where = (*path, key)
-        if where in _MERGED and isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merged(out[key], value, where)
-        else:
-            out[key] = value
-    return out
-
-
 def new_session(
     config: ServerConfig,
     model: str,
@@ -78,7 +57,7 @@ def new_session(
     """A back-end made for the session, and the session over it; a session config the
     protocol refuses is an ApiError naming the parameter."""
     backend = config.backend_factory()
-    start = partial_session(merged_session(key_session, offer or {}))
+    start = partial_session(merge_partial(key_session, offer or {}))
     try:
         session = Session(
             model=model,
