@@ -23,7 +23,8 @@ import uvicorn
 from conftest import need
 
 from realtime_sdk.audio import read_wav, resample
-from realtime_sdk.server.app import Backend, ServerConfig, create_app
+from realtime_sdk.server.app import ServerConfig, create_app
+from realtime_sdk.server.config import Backend
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
