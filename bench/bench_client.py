@@ -34,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import realtime_sdk
 from realtime_sdk._generated._runtime import to_json
 from realtime_sdk._generated.ga import parse_server_event
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.client import IceConfig
-from realtime_sdk.client.connection import RealtimeConnection
-from realtime_sdk.client.heard import HeardTracker
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.outputs import Send
-from realtime_sdk.protocol.session import Session
-from realtime_sdk.server.app import ServerConfig, create_app
+from realtime_sdk.realtime.client.connection import RealtimeConnection
+from realtime_sdk.realtime.client.heard import HeardTracker
+from realtime_sdk.realtime.protocol.ids import Ids
+from realtime_sdk.realtime.protocol.outputs import Send
+from realtime_sdk.realtime.protocol.session import Session
 
 
 def recorded_stream() -> list[str]:

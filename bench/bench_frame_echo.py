@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import math
-import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -37,14 +38,6 @@ from harness.loadgen import held, run_level
 from harness.results import save
 from harness.servers import BENCH, Server
 
-# the files the hot-path fixes touched: `--baseline REV` serves them as they were at REV
-HOT_PATH = (
-    "src/realtime_sdk/audio.py",
-    "src/realtime_sdk/server/driver.py",
-    "src/realtime_sdk/backends/fastrtc.py",
-    "src/realtime_sdk/transports/websocket.py",
-    "src/realtime_sdk/protocol/outputs.py",
-)
 BASELINE_REV = "b6a43ea^"  # before the first hot-path fix
 
 LEVELS = {
@@ -100,17 +93,19 @@ HEADER = (
 
 
 def baseline_tree(rev: str, into: Path) -> Path | None:
-    """This checkout's `src/` with the hot-path files as they were at `rev`, or None."""
+    """This repository's `src/` as it was at `rev` (a whole tree: modules move between
+    revisions), or None when git cannot give it."""
     root = BENCH.parent
-    shutil.copytree(root / "src", into / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    for path in HOT_PATH:
-        old = subprocess.run(
-            ["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False
-        )
-        if old.returncode != 0:
-            print(f"no baseline: {rev}:{path} not found")
-            return None
-        (into / path).write_bytes(old.stdout)
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", rev, "src"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        print(f"no baseline: {rev}: {archive.stderr.decode().strip()}")
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
     return into / "src"
 
 
@@ -198,8 +193,8 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         default=BASELINE_REV,
-        help="also serve the hot-path files as of this revision at 50 and 100 sessions"
-        " ('' for none): what the fixes moved, measured in the same run",
+        help="also serve src/ as of this revision at 50 and 100 sessions ('' for none):"
+        " what the changes since moved, measured in the same run",
     )
     args = parser.parse_args()
     began = time.monotonic()

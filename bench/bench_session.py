@@ -21,8 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from realtime_sdk._generated.ga import parse_client_event
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.session import Session
+from realtime_sdk.realtime.protocol.ids import Ids
+from realtime_sdk.realtime.protocol.session import Session
 from realtime_sdk.vad import SileroSpeechModel
 
 FRAME = (np.sin(np.arange(480) / 5) * 3000).astype(np.int16).tobytes()

@@ -27,7 +27,7 @@ import soxr  # type: ignore[import-untyped]
 from realtime_sdk._compat.pysilero import single_thread_ggml
 from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
 from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel
-from realtime_sdk.protocol.turn_detection import ServerVad, VadConfig
+from realtime_sdk.realtime.protocol.turn_detection import ServerVad, VadConfig
 from realtime_sdk.vad import SileroSpeechModel
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"

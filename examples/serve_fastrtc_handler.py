@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import uvicorn
 
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.backends.agent import recognizer, speech
 from realtime_sdk.backends.fastrtc import (
     FastRTCBackend,
@@ -38,7 +39,6 @@ from realtime_sdk.backends.fastrtc import (
     RealtimeMessage,
     chatbot_update,
 )
-from realtime_sdk.server.app import ServerConfig, create_app
 
 
 async def say_it_back(audio: tuple[int, npt.NDArray[np.int16]]) -> AsyncGenerator[Any, None]:

@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.session import Session
-from realtime_sdk.server.driver import SessionDriver
+from realtime_sdk.realtime.protocol.ids import Ids
+from realtime_sdk.realtime.protocol.session import Session
+from realtime_sdk.realtime.server.driver import SessionDriver
 from realtime_sdk.transports.memory import MemoryTransport
 
 

@@ -22,8 +22,8 @@ import numpy as np
 import uvicorn
 from conftest import need
 
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.audio import read_wav, resample
-from realtime_sdk.server.app import ServerConfig, create_app
 from realtime_sdk.server.config import Backend
 
 ROOT = Path(__file__).resolve().parent.parent

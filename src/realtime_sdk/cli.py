@@ -178,7 +178,7 @@ def serve_with(
     """Build the app and run it under uvicorn (or hand it to `serve_app`, in a worker)."""
     import uvicorn
 
-    from .server.app import ServerConfig, create_app
+    from .app import ServerConfig, create_app
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

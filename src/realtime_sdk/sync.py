@@ -21,7 +21,7 @@ from ._generated.ga import ClientResources
 from .audio import Int16Array
 from .client import ConnectionClosedError, RealtimeConnection, Reply
 from .client import connect as async_connect
-from .client.state import ConversationState
+from .realtime.client.state import ConversationState
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])

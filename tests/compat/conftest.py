@@ -19,8 +19,8 @@ import pytest
 import uvicorn
 from selfsigned import TlsFiles, make_self_signed
 
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig, create_app
 
 
 def _root_conftest() -> object:

@@ -21,8 +21,8 @@ from conftest import Running, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig
 from realtime_sdk.server.auth import EphemeralKeys
 
 KEY = "sk-bad-input-test"

@@ -24,10 +24,10 @@ from pydantic import TypeAdapter
 import realtime_sdk
 from realtime_sdk._generated._runtime import UnknownServerEvent
 from realtime_sdk._generated.beta import parse_server_event as parse_beta_server_event
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.beta import BetaTranslator
-from realtime_sdk.server.app import ServerConfig
+from realtime_sdk.realtime.protocol.beta import BetaTranslator
 
 try:
     from openai.types.beta.realtime import RealtimeServerEvent as OpenAIBetaServerEvent

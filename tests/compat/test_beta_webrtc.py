@@ -18,8 +18,8 @@ from rtc_peer import RtcClient, rms, run, speech_48k
 from test_beta import check_beta, need_beta_client
 
 from realtime_sdk._generated.dialects import BETA_TO_GA
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 KEY = "sk-test-beta-webrtc"

@@ -23,8 +23,8 @@ from rtc_peer import RtcClient, rms, run, speech_48k
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 KEY = "sk-call-boundary"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime_sdk.client.heard import HeardAudio, HeardEnd, HeardTracker
+from realtime_sdk.realtime.client.heard import HeardAudio, HeardEnd, HeardTracker
 
 RATE = 48000
 FRAME = RATE // 50

@@ -18,10 +18,10 @@ import pytest
 from conftest import Running, serve
 
 import realtime_sdk
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.client import IceConfig
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 KEY = "sk-test-client-webrtc"

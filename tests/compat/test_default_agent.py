@@ -29,9 +29,9 @@ from conftest import need, serve
 from openai import AsyncOpenAI
 from rtc_peer import RtcClient, rms, run, speech_48k
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.agent import OfflineAgent, template_reply
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 RATE = 24000
@@ -324,8 +324,8 @@ def test_serve_flags_reach_the_agent_and_win_over_the_environment(
 ) -> None:
     import uvicorn
 
+    from realtime_sdk import app as server_app
     from realtime_sdk import cli
-    from realtime_sdk.server import app as server_app
 
     configs: list[ServerConfig] = []
     real_create_app = server_app.create_app

@@ -18,10 +18,10 @@ from conftest import Running, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.base import ResponseEnded, TurnEvent
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.capabilities import Capabilities
-from realtime_sdk.server.app import ServerConfig
+from realtime_sdk.realtime.protocol.capabilities import Capabilities
 
 KEY = "sk-hostile-client"
 BETA = {"OpenAI-Beta": "realtime=v1"}

@@ -12,9 +12,9 @@ from aiortc import RTCIceServer
 from conftest import serve
 from rtc_peer import RtcClient, run
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.cli import ice_config
-from realtime_sdk.server.app import ServerConfig
 from realtime_sdk.transports.webrtc.ice import IceConfig
 
 

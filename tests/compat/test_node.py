@@ -12,8 +12,8 @@ from typing import Any
 
 from conftest import Running, TlsFiles, node_binary, serve
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).resolve().parent / "node"

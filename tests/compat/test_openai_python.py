@@ -15,9 +15,9 @@ from conftest import serve
 from openai import AsyncOpenAI
 from websockets.exceptions import InvalidStatus
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 

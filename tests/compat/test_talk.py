@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from conftest import need, serve
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample, write_wav
 from realtime_sdk.client.talk import Progress
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 

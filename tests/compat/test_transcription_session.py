@@ -16,8 +16,8 @@ import pytest
 from conftest import Running, need, serve
 from openai import AsyncOpenAI
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
-from realtime_sdk.server.app import ServerConfig
 
 SPEECH = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "hello_world_16k.wav"
 

@@ -21,8 +21,8 @@ from conftest import Running, serve
 from openai import AsyncOpenAI
 from rtc_peer import RtcClient, rms, run, speech_48k
 
+from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 KEY = "sk-test-webrtc"

@@ -16,9 +16,9 @@ from typing import Any
 from starlette.applications import Starlette
 
 import realtime_sdk
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.client import RealtimeConnection
-from realtime_sdk.server.app import ServerConfig, create_app
 from realtime_sdk.transports.asgi import ASGIWebSocketTransport
 
 BASE_URL = "http://testserver/v1"  # where the client thinks it connects: the URL the app sees

@@ -17,10 +17,15 @@ from pydantic import TypeAdapter
 from realtime_sdk._generated._runtime import UnknownServerEvent
 from realtime_sdk._generated.beta import parse_server_event as parse_beta_server_event
 from realtime_sdk._generated.dialects import GA_CHECKED
-from realtime_sdk.protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.outputs import Send, StartResponse
-from realtime_sdk.protocol.session import Session
+from realtime_sdk.realtime.protocol.beta import (
+    BetaRefusal,
+    BetaTranslator,
+    session_to_beta,
+    session_to_ga,
+)
+from realtime_sdk.realtime.protocol.ids import Ids
+from realtime_sdk.realtime.protocol.outputs import Send, StartResponse
+from realtime_sdk.realtime.protocol.session import Session
 
 try:
     from openai.types.beta.realtime import RealtimeServerEvent as OpenAIBetaServerEvent

@@ -8,7 +8,7 @@ import base64
 
 from test_session import Harness, pcm
 
-from realtime_sdk.protocol.conversation import MAX_KEPT_AUDIO_MS
+from realtime_sdk.realtime.protocol.conversation import MAX_KEPT_AUDIO_MS
 
 KEPT_BYTES = 24000 * 2 * MAX_KEPT_AUDIO_MS // 1000  # 24 kHz pcm16
 

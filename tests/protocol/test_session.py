@@ -14,9 +14,9 @@ import pytest
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import TypeAdapter
 
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.outputs import CancelResponse, Send, StartResponse
-from realtime_sdk.protocol.session import Capabilities, Session
+from realtime_sdk.realtime.protocol.ids import Ids
+from realtime_sdk.realtime.protocol.outputs import CancelResponse, Send, StartResponse
+from realtime_sdk.realtime.protocol.session import Capabilities, Session
 
 OPENAI_EVENTS: TypeAdapter[Any] = TypeAdapter(RealtimeServerEvent)
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from test_session import Harness, pcm, user_text
 
-from realtime_sdk.protocol.outputs import StartResponse, Transcribe
-from realtime_sdk.protocol.session import MAX_FAULTS, Capabilities, Session
+from realtime_sdk.realtime.protocol.outputs import StartResponse, Transcribe
+from realtime_sdk.realtime.protocol.session import MAX_FAULTS, Capabilities, Session
 from realtime_sdk.vad import SileroSpeechModel
 
 BAD_AUDIO = {

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from realtime_sdk.protocol.ids import Ids
-from realtime_sdk.protocol.outputs import Send
-from realtime_sdk.protocol.session import Session
+from realtime_sdk.realtime.protocol.ids import Ids
+from realtime_sdk.realtime.protocol.outputs import Send
+from realtime_sdk.realtime.protocol.session import Session
 
 
 class Harness:

@@ -10,7 +10,7 @@ import numpy as np
 from test_session import Harness
 
 from realtime_sdk.audio import read_wav, resample
-from realtime_sdk.protocol.outputs import ClearOutputAudio, StartResponse
+from realtime_sdk.realtime.protocol.outputs import ClearOutputAudio, StartResponse
 from realtime_sdk.vad import SileroSpeechModel
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"

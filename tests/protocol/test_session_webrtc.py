@@ -6,7 +6,7 @@ from __future__ import annotations
 from test_session import Harness, pcm, user_text
 
 from realtime_sdk.audio import PCM24K
-from realtime_sdk.protocol.outputs import AudioDone, ClearOutputAudio, PlayAudio
+from realtime_sdk.realtime.protocol.outputs import AudioDone, ClearOutputAudio, PlayAudio
 
 
 def webrtc() -> Harness:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_sdk.protocol.turn_detection import (
+from realtime_sdk.realtime.protocol.turn_detection import (
     SEMANTIC_SILENCE_MS,
     IdleTimeout,
     ServerVad,

@@ -9,8 +9,8 @@ import os
 from realtime_sdk._generated._runtime import to_json
 from realtime_sdk._generated.ga import parse_server_event
 from realtime_sdk._generated.ga import server_stub as ev
-from realtime_sdk.protocol.outputs import Send
-from realtime_sdk.protocol.wire import AudioDelta
+from realtime_sdk.realtime.protocol.outputs import Send
+from realtime_sdk.realtime.protocol.wire import AudioDelta
 
 
 def test_audio_delta_equals_the_generated_event() -> None:

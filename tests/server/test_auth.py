@@ -14,8 +14,8 @@ from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtime_sdk._generated.http_models import BetaSessionConfig, CreateClientSecretResponse
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig, create_app
 from realtime_sdk.server.auth import (
     Authenticator,
     AuthError,

@@ -15,8 +15,8 @@ import numpy as np
 
 from realtime_sdk.backends.base import BackendError, ResponsePiece, ResponseRequest, TextDelta
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.session import Capabilities, Session
-from realtime_sdk.server.driver import SessionDriver
+from realtime_sdk.realtime.protocol.session import Capabilities, Session
+from realtime_sdk.realtime.server.driver import SessionDriver
 from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
 
 

@@ -13,7 +13,7 @@ import json, sys
 import realtime_sdk
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.cli import ice_config
-from realtime_sdk.server.app import ServerConfig, create_app
+from realtime_sdk.app import ServerConfig, create_app
 
 create_app(ServerConfig(backend_factory=EchoBackend, ice=ice_config([], None, None)))
 lazy = ("aiortc", "aioice", "av", "httpx", "realtime_sdk.client")

@@ -15,8 +15,8 @@ import pytest
 from conftest import need
 from starlette.testclient import TestClient
 
+from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.server.app import ServerConfig, create_app
 from realtime_sdk.server.playground import playground_files
 
 

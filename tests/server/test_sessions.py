@@ -4,10 +4,10 @@ with the offer's as `session.update` merges them."""
 from __future__ import annotations
 
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.config import merge_partial
+from realtime_sdk.realtime.protocol.config import merge_partial
+from realtime_sdk.realtime.server.sessions import chosen_model, partial_session
 from realtime_sdk.server.auth import Grant
 from realtime_sdk.server.config import ServerConfig
-from realtime_sdk.server.sessions import chosen_model, partial_session
 
 CONFIG = ServerConfig(backend_factory=EchoBackend, default_model="server-default")
 

@@ -23,8 +23,8 @@ from rtc_peer import RATE, RtcClient, run
 from realtime_sdk import _compat
 from realtime_sdk._compat import aiortc as compat_aiortc
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.session import Session
-from realtime_sdk.server.driver import SessionDriver
+from realtime_sdk.realtime.protocol.session import Session
+from realtime_sdk.realtime.server.driver import SessionDriver
 from realtime_sdk.transports import reclaim
 from realtime_sdk.transports.webrtc.ice import IceConfig
 from realtime_sdk.transports.webrtc.limits import CONNECT_TIMEOUT_ENV, Limits

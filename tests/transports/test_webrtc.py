@@ -20,8 +20,8 @@ from rtc_peer import RATE, Heard, RtcClient, rms, run, speech_48k
 
 from realtime_sdk import _compat
 from realtime_sdk.backends.echo import EchoBackend
-from realtime_sdk.protocol.session import Session
-from realtime_sdk.server.driver import SessionDriver
+from realtime_sdk.realtime.protocol.session import Session
+from realtime_sdk.realtime.server.driver import SessionDriver
 from realtime_sdk.transports.base import InputFrame
 from realtime_sdk.transports.webrtc.ice import IceConfig
 from realtime_sdk.transports.webrtc.limits import Limits

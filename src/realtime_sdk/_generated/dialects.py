@@ -3,7 +3,7 @@
 # change the spec or codegen/templates and run `make generate`.
 """Tables that translate the beta dialect to GA and back, from the spec's dialect
 extensions (`x-ga-name`, `x-beta-name`, `x-dialect-shape`, `x-dialect-shapes`,
-`x-dialect-values`). `realtime_sdk.protocol.beta` walks them; nothing here is code
+`x-dialect-values`). `realtime_sdk.realtime.protocol.beta` walks them; nothing here is code
 per event.
 """
 

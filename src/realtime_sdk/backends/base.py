@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..audio import AudioFormat, Int16Array
-from ..protocol.session import Capabilities
+from ..realtime.protocol.session import Capabilities
 
 
 class BackendError(RuntimeError):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol.session import Capabilities
+from ..realtime.protocol.session import Capabilities
 from .base import AudioChunk, FunctionCall, ResponsePiece, ResponseRequest, TextDelta
 
 RATE = 24000

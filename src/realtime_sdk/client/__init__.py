@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 
 from .. import _compat
+from ..realtime.client.connection import ConnectionClosedError, RealtimeConnection, Reply
+from ..realtime.client.heard import HeardAudio
+from ..realtime.client.state import ConversationState
 from ..transports.asgi import ASGIWebSocketTransport
 from ..transports.base import AudioTransport, Transport
 from ..transports.webrtc.ice import IceConfig
 from ..transports.websocket_client import WebSocketClientTransport
-from .connection import ConnectionClosedError, RealtimeConnection, Reply
-from .heard import HeardAudio
-from .state import ConversationState
 from .urls import api_key_from, calls_url, http_url, realtime_url
 
 __all__ = [

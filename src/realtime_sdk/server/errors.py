@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._generated._runtime import EventValidationError
-from ..protocol.config import ConfigError
-from ..protocol.turn_detection import VadConfigError
+from ..realtime.protocol.config import ConfigError
+from ..realtime.protocol.turn_detection import VadConfigError
 
 
 class ApiError(Exception):

@@ -61,4 +61,3 @@ class WebSocketTransport:
             await self.websocket.close(code, reason)
 
 
-WebSocketChannel = WebSocketTransport  # renamed to WebSocketTransport; kept while the re-cut lands

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
-from ...protocol.session import Capabilities
+from ...realtime.protocol.session import Capabilities
 from ..base import (
     FunctionCall,
     ResponsePiece,

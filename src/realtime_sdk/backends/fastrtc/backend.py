@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from ..._compat import fastrtc as compat_fastrtc
 from ...audio import AudioFormat
-from ...protocol.session import Capabilities
+from ...realtime.protocol.session import Capabilities
 from ..base import CloseSession, HeardPause, TurnTakingEvent
 from .outputs import (
     Emitted,

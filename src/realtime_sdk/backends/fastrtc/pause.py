@@ -65,7 +65,7 @@ def speech_chunks(
 ) -> list[SpeechSpan]:
     """Speech spans from per-window probabilities, the way FastRTC's Silero model finds them.
 
-    Hysteresis as in `realtime_sdk.protocol.turn_detection`; a span ends after
+    Hysteresis as in `realtime_sdk.realtime.protocol.turn_detection`; a span ends after
     ``min_silence_duration_ms`` of silence, is dropped if not longer than
     ``min_speech_duration_ms``, is split when longer than ``max_speech_duration_s`` (at its last
     silence of over 98 ms if any), and is finally padded by ``speech_pad_ms`` on each side,

@@ -38,7 +38,7 @@ from typing import Any, Final
 import numpy as np
 
 from ...audio import Int16Array, resample
-from ...protocol.session import Capabilities
+from ...realtime.protocol.session import Capabilities
 from ..base import (
     AudioChunk,
     CloseSession,

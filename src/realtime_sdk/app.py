@@ -1,0 +1,53 @@
+"""The ASGI app of `realtime-sdk serve`, mountable into any Starlette/FastAPI app: each
+protocol's routes (the Realtime API's: `realtime.server.routes`), the playground page,
+CORS and the key store every route checks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
+
+from . import _compat
+from .realtime.server.routes import realtime_routes
+from .server.auth import Authenticator
+from .server.config import ServerConfig
+from .server.errors import ApiError, handle_api_error
+from .server.playground import playground_routes
+
+__all__ = ["ServerConfig", "create_app"]  # ServerConfig lives in `config`; apps start here
+
+log = logging.getLogger("realtime_sdk.server")
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    _compat.apply()  # other libraries' internals, patched as this server needs (checked)
+    if not config.api_keys:
+        log.warning("no API key configured: the server accepts every client (local use only)")
+    if "*" in config.cors_origins:
+        log.warning(
+            "CORS open: any web page may call this server from a browser (local use only;"
+            " restrict with --cors-origin)"
+        )
+
+    routes: list[BaseRoute] = realtime_routes(config)
+    routes += playground_routes()  # the page at `/`
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: handle_api_error},
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=config.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["Location"],
+            )
+        ],
+    )
+    app.state.realtime_auth = Authenticator(config.api_keys, config.ephemeral_keys)
+    return app

@@ -1,0 +1,316 @@
+"""The asyncio driver: transport <-> sans-I/O Session <-> back-end.
+
+One reader (client frames into the session), one writer (`Outbox`), and one task per
+response or transcription in flight. When either side goes away every task is cancelled
+and awaited; nothing outlives the session.
+
+Over a transport that plays audio itself (WebRTC, an AudioTransport) the reader also
+takes the peer's audio into the session and the player's notices, and response audio
+goes to the player through the outbox, so it never overtakes the events that announce it.
+
+No client input ends a session: a fault of ours while taking one in becomes an
+`error` (`server_error`) and the session goes on. Only when it cannot (too many
+faults, a back-end that stopped, a fault outside any one event) does the driver close
+the transport, with 1011, after telling the client why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from ...audio import WireEncoder
+from ...backends.base import (
+    AudioChunk,
+    BackendError,
+    CloseSession,
+    Responder,
+    ResponseRequest,
+    Transcriber,
+    TranscriptionRequest,
+    TurnTakingBackend,
+)
+from ...transports.base import (
+    AudioTransport,
+    InputFrame,
+    PlaybackStarted,
+    PlaybackStopped,
+    Transport,
+)
+from ..protocol.outputs import (
+    AudioDone,
+    CancelResponse,
+    ClearOutputAudio,
+    InputAudio,
+    Output,
+    PlayAudio,
+    Send,
+    StartResponse,
+    Transcribe,
+)
+from ..protocol.session import Session
+from .outbox import CLOSE_SERVER_FAULT, CloseTransport, Outbox
+from .pieces import ResponseWriter, TurnFeed
+
+log = logging.getLogger("realtime_sdk.session")
+
+
+class SessionFailed(Exception):
+    """The session cannot go on; the client has been told why, the transport closes 1011."""
+
+
+def failure_message(exc: BaseException, what: str) -> str:
+    """What the client is told of a back-end's exception: a BackendError's own words,
+    otherwise only that it failed (a traceback is for the log, not the client)."""
+    if isinstance(exc, BackendError):
+        return str(exc)
+    return f"The back-end failed while {what}; the server's log has the details."
+
+
+class SessionDriver:
+    def __init__(
+        self,
+        channel: Transport,
+        session: Session,
+        backend: Responder | TurnTakingBackend,
+        *,
+        queue_size: int = 256,
+    ) -> None:
+        self.channel = channel
+        self.session = session
+        self.backend = backend
+        # decided once: a runtime-checkable Protocol's isinstance walks its members, and the
+        # input path asks for every frame
+        self._turns = backend if isinstance(backend, TurnTakingBackend) else None
+        session.capabilities = backend.capabilities  # what the session accepts is what it can do
+        self._player = channel if isinstance(channel, AudioTransport) else None
+        self._outbox = Outbox(channel, self._player, queue_size)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._mic: WireEncoder | None = None  # peer audio -> the session's input format
+        # Session calls never await, so they cannot interleave; acting on the outputs does
+        # (a full queue), so flushes take turns to keep events in the order made.
+        self._flush_lock = asyncio.Lock()
+
+    @property
+    def _id(self) -> str:
+        return str(self.session.config["id"])
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._outbox.run(self._id), name="realtime-writer")
+        turns = self._turns
+        failed: str | None = None
+        try:
+            self.session.start()
+            await self._flush()
+            if turns is not None:
+                await turns.start(self.session.config)
+                self._spawn("turns", self._pump(turns))
+            while True:
+                raw = await self.channel.recv()
+                if raw is None:
+                    break
+                try:
+                    self._take(raw)
+                    await self._flush()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("session %s: fault on input", self._id)
+                    self.session.fault("the last input")
+                    await self._flush()
+                if self.session.broken:
+                    raise SessionFailed("too many server faults")
+        except SessionFailed as exc:
+            failed = str(exc)
+        except Exception:
+            log.exception("session %s failed", self._id)
+            failed = "server fault"
+            with contextlib.suppress(Exception):
+                self.session.fault("this session", fatal=True)
+                await self._flush()
+        finally:
+            if failed is not None:
+                await self._outbox.drain()
+            await self._shutdown(writer)
+            if turns is not None:
+                with contextlib.suppress(Exception):
+                    await turns.stop()
+            if failed is not None:
+                await self.channel.close(CLOSE_SERVER_FAULT, failed)
+
+    def _take(self, raw: Any) -> None:
+        """One inbound item (client event, peer audio, player notice) into the session."""
+        if isinstance(raw, InputFrame):
+            self._input_audio(raw)
+        elif isinstance(raw, PlaybackStarted):
+            self.session.output_audio_started(raw.response_id)
+        elif isinstance(raw, PlaybackStopped):
+            self.session.output_audio_stopped(raw.response_id)
+        else:
+            self.session.receive(raw)
+
+    async def _pump(self, backend: TurnTakingBackend) -> None:
+        """Turn what a turn-taking back-end yields into protocol events.
+
+        A back-end that raises has stopped taking turns: the session cannot go on, so
+        the client is told (a failed response, an `error`) and the transport closes 1011."""
+        feed = TurnFeed(self.session)
+        try:
+            async for event in backend.events():
+                feed.feed(event)
+                await self._flush()
+                if isinstance(event, CloseSession):
+                    await self._outbox.put(CloseTransport())
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("back-end failed in session %s", self._id)
+            feed.fail(failure_message(exc, "taking turns"))
+            self.session.fault("the back-end's turns (it stopped)", fatal=True)
+            await self._flush()
+            await self._outbox.put(CloseTransport(CLOSE_SERVER_FAULT, "the back-end stopped"))
+
+    async def _shutdown(self, writer: asyncio.Task[None]) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        self.session.close()
+        close = getattr(self.backend, "close_session", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close(self._id)
+        log.info("session %s ended", self._id)
+
+    def _clear(self, out: ClearOutputAudio) -> None:
+        """Drop the unplayed audio; the session truncates at what was played."""
+        if self._player is None:
+            return  # websocket: the client plays and clears its own audio
+        played = self._player.clear_audio()
+        if played is not None:
+            tag = played.tag
+            cut = (tag.item_id, tag.content_index, played.audio_end_ms)
+            self.session.output_audio_cleared(tag.response_id, cut)
+        elif out.requested:
+            self.session.output_audio_cleared(out.response_id, event_id=out.event_id)
+
+    def _input_audio(self, frame: InputFrame) -> None:
+        """Peer audio (RTP) into the session, as an append of its input format would."""
+        fmt = self.session.in_format
+        mic = self._mic
+        if mic is None or mic.rate != frame.rate or mic.fmt != fmt:
+            if mic is not None and mic.fmt == fmt:
+                self.session.receive_audio(mic.flush())  # the old rate's held-back tail
+            mic = self._mic = WireEncoder(frame.rate, fmt)
+            if self._player is not None and frame.rate != fmt.rate:
+                self._player.hear_at(fmt.rate)  # later frames come at the session's rate
+        self.session.receive_audio(mic.process(frame.samples))
+
+    async def _flush(self) -> None:
+        """Act on everything the session asked for, in order, including what acting
+        on it asked for in turn."""
+        async with self._flush_lock:
+            while outputs := self.session.take():
+                for out in outputs:
+                    try:
+                        await self._act(out)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # the outputs after it are still acted on, in order
+                        log.exception("session %s: fault on %r", self._id, out)
+                        self.session.fault("the last input")
+
+    async def _act(self, out: Output) -> None:
+        if isinstance(out, Send):
+            await self._outbox.send(out.text())
+        elif isinstance(out, PlayAudio | AudioDone):
+            if self._player is not None:  # through the queue: after the events before it
+                await self._outbox.put(out)
+        elif isinstance(out, StartResponse):
+            self._spawn(out.response_id, self._respond(out))
+        elif isinstance(out, CancelResponse):
+            # left in _tasks until it has finished, so shutdown waits for its clean-up
+            task = self._tasks.get(out.response_id)
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        elif isinstance(out, Transcribe):
+            self._spawn(f"transcribe:{out.item_id}", self._transcribe(out))
+        elif isinstance(out, InputAudio):
+            if self._turns is not None:
+                await self._turns.receive_audio(out.audio, self.session.in_format)
+        elif isinstance(out, ClearOutputAudio):
+            self._clear(out)
+
+    def _spawn(self, key: str, work: Any) -> None:
+        task = asyncio.create_task(work, name=f"realtime-{key}")
+        self._tasks[key] = task
+        task.add_done_callback(lambda done: self._forget(key, done))
+
+    def _forget(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+
+    async def _respond(self, start: StartResponse) -> None:
+        response_id = start.response_id
+        session = self.session
+        writer = ResponseWriter(session, response_id)
+        if not isinstance(self.backend, Responder):
+            writer.finish("This back-end only answers turns it detects.")
+            await self._flush()
+            return
+        request = ResponseRequest(
+            response_id=response_id,
+            items=start.items,
+            config=start.config,
+            session=session.config,
+            out_of_band=start.out_of_band,
+            audio=start.audio,
+            audio_format=session.in_format,
+        )
+        try:
+            async for piece in self.backend.respond(request):
+                if isinstance(piece, AudioChunk) and self._player is not None:
+                    # a back-end faster than real time waits here, not the whole session:
+                    # once what it made so far is with the player, until the player has room
+                    await self._outbox.join()
+                    await self._player.room()
+                writer.apply(piece)
+                await self._flush()
+            writer.finish()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("back-end failed in response %s", response_id)
+            writer.finish(failure_message(exc, "making this response"))
+        await self._flush()
+
+    async def _transcribe(self, job: Transcribe) -> None:
+        transcripts = self.session.transcripts
+        if not isinstance(self.backend, Transcriber):
+            message = "This server's back-end cannot transcribe input audio."
+            transcripts.failed(job.item_id, job.content_index, message)
+            await self._flush()
+            return
+        request = TranscriptionRequest(
+            job.item_id, job.content_index, job.audio, self.session.in_format, job.config
+        )
+        parts: list[str] = []
+        try:
+            async for delta in self.backend.transcribe(request):
+                parts.append(delta)
+                transcripts.delta(job.item_id, job.content_index, delta)
+                await self._flush()
+            transcripts.completed(job.item_id, job.content_index, "".join(parts))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("transcription failed for item %s", job.item_id)
+            message = failure_message(exc, "transcribing this audio")
+            transcripts.failed(job.item_id, job.content_index, message)
+        await self._flush()

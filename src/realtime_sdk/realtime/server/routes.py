@@ -1,0 +1,63 @@
+"""The Realtime protocol's routes, for the app to mount.
+
+`GET /v1/realtime` (websocket) runs one session per connection: a sans-I/O Session,
+a back-end made for it by the factory, and the driver between them and the socket.
+`POST /v1/realtime/calls` runs the same over WebRTC (`calls`), and
+`POST /v1/realtime/client_secrets` (and the beta `/v1/realtime/sessions`) issue `ek_`
+keys whose connections start from the session they were issued with (`secrets`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from ...server.auth import AuthError, authorize_ws, refuse_ws
+from ...server.config import ServerConfig
+from ...server.http import accept
+from ...transports.websocket import WebSocketTransport
+from .calls import call_routes
+from .dialect import for_dialect, websocket_dialect
+from .driver import SessionDriver
+from .secrets import client_secret_routes
+from .sessions import chosen_model, new_session
+
+log = logging.getLogger("realtime_sdk.server")
+
+
+def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
+    """Websocket sessions, WebRTC calls with their sideband sockets, and client secrets."""
+
+    async def realtime(websocket: WebSocket) -> None:
+        dialect = websocket_dialect(websocket)
+        try:
+            grant = authorize_ws(websocket)
+        except AuthError as exc:
+            await refuse_ws(websocket, exc, dialect)
+            return
+        await accept(websocket)
+        model = chosen_model(config, grant, websocket.query_params.get("model"))
+        intent = websocket.query_params.get("intent")
+        backend, session = new_session(config, model, grant.session, intent=intent)
+        session_id = session.config["id"]
+        log.info(
+            "session %s opened: model=%s dialect=%s auth=%s client=%s",
+            session_id,
+            model,
+            dialect,
+            grant.kind,
+            websocket.client.host if websocket.client else "?",
+        )
+        transport = WebSocketTransport(websocket, config.max_frame_bytes)
+        try:
+            await SessionDriver(for_dialect(transport, dialect), session, backend).run()
+        finally:
+            await transport.close()
+            log.info("session %s closed", session_id)
+
+    # the calls routes come first: their sideband route takes `/v1/realtime?call_id=`
+    routes: list[BaseRoute] = [*call_routes(config), WebSocketRoute("/v1/realtime", realtime)]
+    routes += client_secret_routes(config.default_model, config.ephemeral_keys.clock)
+    return routes

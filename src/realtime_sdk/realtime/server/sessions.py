@@ -1,0 +1,73 @@
+"""How the server starts a session: one way for a websocket and for a WebRTC call.
+
+A session starts from the server's defaults, then the session of the `ek_` key it came
+with (if any), then the offer's `session` part (calls only). It gets the back-end made
+for it, that back-end's capabilities (set here, once) and, when the server runs turn
+detection for it, a VAD model of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ...backends.base import TurnTakingBackend
+from ...server.auth import Grant
+from ...server.config import Backend, ServerConfig
+from ...server.errors import config_refusal
+from ..protocol.config import ConfigError, merge_partial
+from ..protocol.session import Session
+from ..protocol.turn_detection import SpeechModel, VadConfigError
+
+
+def speech_model(config: ServerConfig, backend: Backend) -> SpeechModel | None:
+    """The per-session VAD model for server_vad, or None.
+
+    None for a back-end that takes its own turns (a FastRTC handler): the session's
+    VAD would end turns too and ask it for responses it cannot give.
+    """
+    if not config.turn_detection or isinstance(backend, TurnTakingBackend):
+        return None
+    from ...vad import SileroSpeechModel
+
+    return SileroSpeechModel()
+
+
+def chosen_model(config: ServerConfig, grant: Grant, *asked: str | None) -> str:
+    """An `ek_` key that names a model pins it; else the first model asked for (the
+    offer's session, the URL), else the server's default."""
+    return grant.model or next((m for m in asked if m), None) or config.default_model
+
+
+def partial_session(update: dict[str, Any]) -> dict[str, Any]:
+    """What a session applies over its defaults: `update` minus `type` and `model`,
+    which the connection decides."""
+    return {k: v for k, v in update.items() if k not in ("type", "model")}
+
+
+def new_session(
+    config: ServerConfig,
+    model: str,
+    key_session: dict[str, Any],
+    *,
+    offer: dict[str, Any] | None = None,
+    transport: str = "websocket",
+    intent: str | None = None,
+) -> tuple[Backend, Session]:
+    """A back-end made for the session, and the session over it; a session config the
+    protocol refuses is an ApiError naming the parameter."""
+    backend = config.backend_factory()
+    start = partial_session(merge_partial(key_session, offer or {}))
+    try:
+        session = Session(
+            model=model,
+            now_s=int(time.time()),
+            capabilities=backend.capabilities,
+            config=start or None,
+            speech_model=speech_model(config, backend),
+            transport=transport,
+            intent=intent,
+        )
+    except (ConfigError, VadConfigError) as exc:
+        raise config_refusal(exc) from None
+    return backend, session
