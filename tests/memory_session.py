@@ -39,7 +39,8 @@ async def drive(
     client's end and wait for the driver to finish; `channel_size` frames in flight each way
     (0: no limit), as a socket's buffers would hold."""
     client_end, server_end = MemoryTransport.pair(channel_size)
-    driver = SessionDriver(server_end, Session(ids=Ids.counting(), **session), backend)
+    made = Session(ids=Ids.counting(), capabilities=backend.capabilities, **session)
+    driver = SessionDriver(server_end, made, backend)
     task = asyncio.create_task(driver.run())
     talker = client(client_end)
     await talker.until("session.created")

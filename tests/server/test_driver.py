@@ -12,6 +12,7 @@ from typing import Any
 
 import memory_session
 import numpy as np
+import pytest
 
 from realtime_sdk.backends.base import BackendError, ResponsePiece, ResponseRequest, TextDelta
 from realtime_sdk.backends.echo import EchoBackend
@@ -335,3 +336,12 @@ def test_a_reply_made_without_waiting_does_not_hold_the_loop() -> None:
         assert len(deltas) < 3000
 
     asyncio.run(drive(Hasty(), script, channel_size=100_000))  # a socket that never blocks
+
+
+def test_a_session_built_for_other_capabilities_is_refused() -> None:
+    """The session accepts what its back-end can do, fixed when it is made: the driver
+    does not change it behind the session's back."""
+    client_end, server_end = MemoryChannel.pair()
+    session = Session(capabilities=Capabilities(function_calls=False))
+    with pytest.raises(ValueError, match="capabilities"):
+        SessionDriver(server_end, session, EchoBackend())

@@ -59,7 +59,7 @@ class SessionCore:
         self.ids = ids or Ids()
         self.transport = transport
         self.plays_audio = transport not in ev.TRANSPORTS["response.output_audio.delta"]
-        self.capabilities = capabilities or Capabilities()
+        self._capabilities = capabilities or Capabilities()
         kind = (config or {}).get("type") or (
             "transcription" if intent == "transcription" else "realtime"
         )
@@ -95,6 +95,11 @@ class SessionCore:
     def input_ms(self) -> int:
         """Input audio received since the session began, in ms (from samples, not a clock)."""
         return self.input_buffer.heard_ms
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the back-end can honour: fixed when the session is made."""
+        return self._capabilities
 
     @property
     def active(self) -> ResponseRun | None:

@@ -84,7 +84,11 @@ class SessionDriver:
         # decided once: a runtime-checkable Protocol's isinstance walks its members, and the
         # input path asks for every frame
         self._turns = backend if isinstance(backend, TurnTakingBackend) else None
-        session.capabilities = backend.capabilities  # what the session accepts is what it can do
+        if session.capabilities != backend.capabilities:
+            raise ValueError(
+                "the session accepts what its back-end can do: build the Session with"
+                " capabilities=backend.capabilities"
+            )
         self._player = channel if isinstance(channel, AudioTransport) else None
         self._outbox = Outbox(channel, self._player, queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -182,10 +186,6 @@ class SessionDriver:
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
         self.session.close()
-        close = getattr(self.backend, "close_session", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close(self._id)
         log.info("session %s ended", self._id)
 
     def _clear(self, out: ClearOutputAudio) -> None:
