@@ -341,7 +341,7 @@ def test_a_reply_made_without_waiting_does_not_hold_the_loop() -> None:
 def test_a_session_built_for_other_capabilities_is_refused() -> None:
     """The session accepts what its back-end can do, fixed when it is made: the driver
     does not change it behind the session's back."""
-    client_end, server_end = MemoryChannel.pair()
+    _, server_end = MemoryChannel.pair()
     session = Session(capabilities=Capabilities(function_calls=False))
     with pytest.raises(ValueError, match="capabilities"):
         SessionDriver(server_end, session, EchoBackend())
