@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -145,11 +145,3 @@ class SileroSpeechModel:
             with contextlib.suppress(Exception):  # at interpreter exit, say
                 self.release()
 
-
-def __getattr__(name: str) -> Any:
-    # LocalPauseDetectionModel moved to backends/fastrtc/pause.py; kept while the re-cut lands
-    if name == "LocalPauseDetectionModel":
-        from .backends.fastrtc.pause import LocalPauseDetectionModel
-
-        return LocalPauseDetectionModel
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

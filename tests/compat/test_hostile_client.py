@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from realtime_sdk.app import ServerConfig
-from realtime_sdk.backends.base import ResponseEnded, TurnEvent
+from realtime_sdk.backends.base import ResponseEnded, TurnTakingEvent
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.realtime.protocol.capabilities import Capabilities
 
@@ -175,7 +175,7 @@ class StopsTakingTurns:
     async def receive_audio(self, audio: bytes, audio_format: Any) -> None:
         self.heard.set()
 
-    async def events(self) -> AsyncIterator[TurnEvent]:
+    async def events(self) -> AsyncIterator[TurnTakingEvent]:
         await self.heard.wait()
         raise RuntimeError("the handler crashed")
         yield ResponseEnded()  # unreachable: makes this an async generator

@@ -21,12 +21,8 @@ from .codec import QuietSkippingDecoder, WireDecoder, WireEncoder, decode, encod
 from .formats import PCM24K, PCMA, PCMU, AudioFormat, Encoding, FormatLike, Int16Array
 from .levels import QUIET_RMS, is_quiet
 from .resample import Quality, StreamingResampler, resample
-from .resample import samples_of_frames as samples_of_frames  # transports/webrtc.py's; see below
 from .wav import read_wav, write_wav
 from .wire import b64decode_audio, b64encode_audio, decode_wire_audio
-
-# `samples_of_frames` moved to audio.resample; kept here while the re-cut lands (the
-# WebRTC transport imports it from the package).
 
 __all__ = [
     "PCM24K",

@@ -196,9 +196,3 @@ class TurnTakingBackend(Protocol):
     def events(self) -> AsyncIterator[TurnTakingEvent]: ...
 
     async def stop(self) -> None: ...
-
-
-# renamed HeardSpeechStart, HeardPause, TurnTakingEvent; kept while the re-cut lands
-SpeechStarted = HeardSpeechStart
-SpeechStopped = HeardPause
-TurnEvent = TurnTakingEvent

@@ -11,13 +11,13 @@ from ...backends.base import (
     AudioChunk,
     CloseSession,
     FunctionCall,
+    HeardPause,
+    HeardSpeechStart,
     RawServerEvent,
     ResponseEnded,
     ResponseFailed,
     ResponsePiece,
     ResponseStarted,
-    SpeechStarted,
-    SpeechStopped,
     TextDelta,
     TranscriptDelta,
     UserTranscript,
@@ -82,10 +82,10 @@ class TurnFeed:
 
     def feed(self, event: Any) -> None:
         session = self.session
-        if isinstance(event, SpeechStarted):
+        if isinstance(event, HeardSpeechStart):
             self._speech_item = session.heard_speech_started()
             self.writer = None  # a barge-in cancelled any reply; its leftovers are dropped
-        elif isinstance(event, SpeechStopped):
+        elif isinstance(event, HeardPause):
             session.heard_speech_stopped(self._speech_item)
             self._speech_item = None
         elif isinstance(event, ResponseStarted):
