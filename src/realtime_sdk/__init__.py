@@ -1,24 +1,30 @@
-"""realtime-sdk: the OpenAI Realtime protocol for Python, server and client.
+"""realtime-sdk: OpenAI's realtime voice protocols for Python, server and client.
 
-`connect` and `create_client_secret` load the client (and httpx) on first use, so a server
-process, which never needs them, does not carry them (about 9 MiB of an idle server).
+`connect` and `create_client_secret` load the client (and httpx) on first use, `create_app`
+and `ServerConfig` the server: a server process never carries the client (about 9 MiB of an
+idle server), nor a client the server.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 
 __version__ = "0.1.0"
 
-__all__ = ["connect", "create_client_secret"]
-
 if TYPE_CHECKING:
+    from .app import ServerConfig, create_app
     from .client import connect, create_client_secret
 
+__all__ = ["ServerConfig", "connect", "create_app", "create_client_secret"]
 
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import client
-
-        return getattr(client, name)
-    raise AttributeError(f"module 'realtime_sdk' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "ServerConfig": "app",
+        "connect": "client",
+        "create_app": "app",
+        "create_client_secret": "client",
+    },
+)

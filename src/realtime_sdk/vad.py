@@ -144,4 +144,3 @@ class SileroSpeechModel:
         if getattr(self, "_detector", None) is not None:
             with contextlib.suppress(Exception):  # at interpreter exit, say
                 self.release()
-

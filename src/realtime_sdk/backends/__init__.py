@@ -9,8 +9,9 @@ Names are loaded on first use, so that importing one back-end costs only what it
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
 
 if TYPE_CHECKING:
     from .base import (
@@ -62,14 +63,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = "echo" if name == "EchoBackend" else "base"
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+_HOMES = {name: "echo" if name == "EchoBackend" else "base" for name in __all__}
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

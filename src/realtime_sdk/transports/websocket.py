@@ -59,5 +59,3 @@ class WebSocketTransport:
         self.closed = True
         with contextlib.suppress(Exception):
             await self.websocket.close(code, reason)
-
-
