@@ -46,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src codegen tests bench examples
 	$(BIN)/ruff format --check src codegen tests bench examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## Debian packages of the browser tests (Chromium, `ip`, `unshare`): installed when root, else named
 BROWSER_STAMP := $(VENV)/.browser-packages
