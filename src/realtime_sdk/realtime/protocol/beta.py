@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 import pydantic_core
@@ -42,14 +40,23 @@ from ..._generated.dialects import (
     GA_TO_BETA,
     SHAPE_PATHS,
     SHAPES,
-    VALUES,
+)
+from .beta_paths import (
+    EACH,
+    Path,
+    delete_at,
+    found_at,
+    matches,
+    param_of,
+    put_at,
+    replace_at,
+    steps_of,
+    to_beta_value,
+    to_ga_value,
 )
 from .config import voice_name
 
-Path = tuple[str, ...]
-_EACH = "[]"
 _REMEMBERED_EVENTS = 64  # client event ids whose errors may still come back
-_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def _aliased() -> dict[str, frozenset[Path]]:
@@ -91,107 +98,6 @@ class BetaRefusal(ValueError):
                 "event_id": self.event_id,
             },
         }
-
-
-# -- paths ------------------------------------------------------------------------
-
-
-def _param(path: list[str | int]) -> str:
-    """("session", "tools", 0, "name") -> `session.tools[0].name`."""
-    out = ""
-    for step in path:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        else:
-            out += f".{step}" if out else step
-    return out
-
-
-def _steps(param: str) -> list[str | int]:
-    """`session.tools[0].name` -> ["session", "tools", 0, "name"]."""
-    steps: list[str | int] = []
-    for part in param.split("."):
-        name, *indexes = _INDEX.split(part)
-        if name:
-            steps.append(name)
-        steps += [int(i) for i in indexes if i]
-    return steps
-
-
-def _found(node: Any, path: Path, at: list[str | int]) -> Iterator[tuple[Any, list[str | int]]]:
-    """Each value at `path` ("[]" is every element), with its concrete location."""
-    if not path:
-        yield node, at
-        return
-    head, rest = path[0], path[1:]
-    if head == _EACH:
-        if isinstance(node, list):
-            for index, item in enumerate(node):
-                yield from _found(item, rest, [*at, index])
-    elif isinstance(node, dict) and head in node:
-        yield from _found(node[head], rest, [*at, head])
-
-
-def _put(node: dict[str, Any], path: Path, value: Any) -> None:
-    for step in path[:-1]:
-        child = node.get(step)
-        if not isinstance(child, dict):
-            child = node[step] = {}
-        node = child
-    node[path[-1]] = value
-
-
-def _matches(path: Path, steps: list[str | int]) -> bool:
-    """Does `path` ("[]" for any index) name the start of `steps`?"""
-    if len(steps) < len(path):
-        return False
-    for want, got in zip(path, steps, strict=False):
-        if want == _EACH and not isinstance(got, int):
-            return False
-        if want != _EACH and want != got:
-            return False
-    return True
-
-
-def _delete(node: dict[str, Any], at: list[str | int]) -> None:
-    """Remove the value at a concrete path (it exists)."""
-    target: Any = node
-    for step in at[:-1]:
-        target = target[step]
-    del target[at[-1]]
-
-
-def _replace(node: dict[str, Any], path: Path, value: Any) -> None:
-    """Set the value at a concrete path (the parent must exist)."""
-    target: Any = node
-    for step in path[:-1]:
-        target = target[int(step) if isinstance(target, list) else step]
-    last = path[-1]
-    target[int(last) if isinstance(target, list) else last] = value
-
-
-# -- values -----------------------------------------------------------------------
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Objects match on their `type` (a GA format may leave out or add a rate)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return bool(a.get("type") == b.get("type"))
-    return bool(a == b)
-
-
-def _to_ga_value(table: str, value: Any) -> tuple[bool, Any]:
-    for beta, ga in VALUES[table]:
-        if _same(beta, value):
-            return True, copy.deepcopy(ga)
-    return False, value
-
-
-def _to_beta_value(table: str, value: Any) -> Any:
-    for beta, ga in VALUES[table]:
-        if _same(ga, value):
-            return copy.deepcopy(beta)
-    return value
 
 
 # -- the translator ---------------------------------------------------------------
@@ -244,11 +150,11 @@ class BetaTranslator:
         if not shapes and ga_type == beta_type:
             return raw  # the same in both dialects: no need to re-encode
         for path, shape in shapes:
-            for node, at in list(_found(data, path, [])):
+            for node, at in list(found_at(data, path, [])):
                 if isinstance(node, dict):
                     translated = self._shape_to_ga(shape, node, at, event_id, named)
                     if at:
-                        _replace(data, tuple(str(s) for s in at), translated)
+                        replace_at(data, tuple(str(s) for s in at), translated)
         data["type"] = ga_type
         return json.dumps(data, separators=(",", ":"))
 
@@ -276,17 +182,17 @@ class BetaTranslator:
             for beta_path, (_, values) in fields.items():
                 if values is None:
                     continue
-                for value, where in list(_found(out, beta_path, [])):
-                    ok, ga = _to_ga_value(values, value)
+                for value, where in list(found_at(out, beta_path, [])):
+                    ok, ga = to_ga_value(values, value)
                     if not ok:
                         raise _invalid(value, [*at, *where], event_id)
-                    _replace(out, tuple(str(s) for s in where), ga)
+                    replace_at(out, tuple(str(s) for s in where), ga)
             return out
         out = copy.deepcopy(table["ga_fixed"])
         for name, value in node.items():
             entry = fields.get((name,))
             if entry is None:
-                param = _param([*at, name])
+                param = param_of([*at, name])
                 raise BetaRefusal(
                     "unknown_parameter", f"Unknown parameter: '{param}'.", param, event_id
                 )
@@ -295,15 +201,15 @@ class BetaTranslator:
                 self.edge[shape][name] = value
                 continue
             if values is not None:
-                ok, value = _to_ga_value(values, value)
+                ok, value = to_ga_value(values, value)
                 if not ok:
                     raise _invalid(value, [*at, name], event_id)
             fill = table["fill"].get((name,))
             if fill and isinstance(value, dict):
                 value = {**{k: v for k, v in fill.items() if k not in value}, **value}
             if named is not None and ga_path in _ALIASED[shape]:
-                named[_param([*at, *ga_path])] = _param([*at, name])
-            _put(out, ga_path, copy.deepcopy(value))
+                named[param_of([*at, *ga_path])] = param_of([*at, name])
+            put_at(out, ga_path, copy.deepcopy(value))
         return out
 
     # -- GA -> beta -----------------------------------------------------------
@@ -321,11 +227,11 @@ class BetaTranslator:
         if not shapes and beta_type == ga_type and ga_type != "error":
             return text
         for path, shape in shapes:
-            for node, at in list(_found(data, path, [])):
+            for node, at in list(found_at(data, path, [])):
                 if isinstance(node, dict):
                     translated = self._shape_to_beta(shape, node)
                     if at:
-                        _replace(data, tuple(str(s) for s in at), translated)
+                        replace_at(data, tuple(str(s) for s in at), translated)
         if ga_type == "error" and isinstance(data.get("error"), dict):
             self._beta_error(data["error"])
         data["type"] = beta_type
@@ -339,8 +245,8 @@ class BetaTranslator:
             for _, (ga_path, values) in fields.items():
                 if values is None or ga_path is None:
                     continue
-                for value, where in list(_found(out, ga_path, [])):
-                    _replace(out, tuple(str(s) for s in where), _to_beta_value(values, value))
+                for value, where in list(found_at(out, ga_path, [])):
+                    replace_at(out, tuple(str(s) for s in where), to_beta_value(values, value))
             return out
         beta: dict[str, Any] = {}
         taken: set[Path] = set()
@@ -355,9 +261,9 @@ class BetaTranslator:
                 continue
             if ga_path in taken:
                 continue  # two beta names for one GA field: the first is the beta one
-            for value, _ in _found(node, ga_path, []):
+            for value, _ in found_at(node, ga_path, []):
                 taken.add(ga_path)
-                beta[name] = _to_beta_value(values, value) if values else copy.deepcopy(value)
+                beta[name] = to_beta_value(values, value) if values else copy.deepcopy(value)
         if "voice" in beta:  # a beta session names its voice; a custom one by its id
             beta["voice"] = voice_name(beta["voice"])
         return beta
@@ -372,19 +278,19 @@ class BetaTranslator:
         if sent is None:
             return
         ga_type, named = sent
-        steps = _steps(param)
+        steps = steps_of(param)
         for path, shape in SHAPE_PATHS.get(("ga", "client", ga_type), ()):
-            if not _matches(path, steps):
+            if not matches(path, steps):
                 continue
             rest = steps[len(path) :]
             for beta_path, (ga_path, values) in SHAPES[shape]["fields"].items():
-                if ga_path is not None and _matches(ga_path, rest):
+                if ga_path is not None and matches(ga_path, rest):
                     # a field whose values differ is one value in beta: no sub-fields
                     tail = rest[len(ga_path) :] if values is None else []
                     head = steps[: len(path)]
-                    chosen = named.get(_param([*head, *rest[: len(ga_path)]]))
-                    field = _steps(chosen) if chosen else [*head, *_concrete(beta_path, rest)]
-                    beta = _param([*field, *tail])
+                    chosen = named.get(param_of([*head, *rest[: len(ga_path)]]))
+                    field = steps_of(chosen) if chosen else [*head, *_concrete(beta_path, rest)]
+                    beta = param_of([*field, *tail])
                     error["param"] = beta
                     if isinstance(error.get("message"), str):
                         error["message"] = error["message"].replace(param, beta)
@@ -397,21 +303,21 @@ def _without_ignored(table: dict[str, Any], node: dict[str, Any]) -> dict[str, A
     for path, when in table["ignored"].items():
         if any(node.get(key) != value for key, value in when.items()):
             continue
-        for _, where in list(_found(out, path, [])):
+        for _, where in list(found_at(out, path, [])):
             if out is node:
                 out = copy.deepcopy(node)
-            _delete(out, where)
+            delete_at(out, where)
     return out
 
 
 def _concrete(beta_path: Path, ga_steps: list[str | int]) -> list[str | int]:
     """A beta field path with the indexes the GA location had ("[]" -> 3)."""
     indexes = iter(step for step in ga_steps if isinstance(step, int))
-    return [next(indexes, 0) if step == _EACH else step for step in beta_path]
+    return [next(indexes, 0) if step == EACH else step for step in beta_path]
 
 
 def _invalid(value: Any, at: list[str | int], event_id: str | None) -> BetaRefusal:
-    param = _param(at)
+    param = param_of(at)
     return BetaRefusal(
         "invalid_value",
         f"Invalid value for '{param}': {json.dumps(value)} is not a beta value here.",
