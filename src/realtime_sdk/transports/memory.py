@@ -35,7 +35,7 @@ class MemoryTransport:
 
     async def send(self, text: str) -> None:
         if self.closed:
-            raise ConnectionError("channel closed")
+            raise ConnectionError("transport closed")
         await self._outbox.put(text)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:

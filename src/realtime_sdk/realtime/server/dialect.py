@@ -1,7 +1,7 @@
-"""Which dialect a connection speaks, and the channel that translates a beta one.
+"""Which dialect a connection speaks, and the transport that translates a beta one.
 
 The driver and the session speak GA only. A beta connection's transport is wrapped
-in `BetaChannel`, which hands the driver GA client events and the client beta
+in `BetaTransport`, which hands the driver GA client events and the client beta
 server events (`protocol.beta` does the translation); a beta event refused at the
 edge is answered here with an `error` and never reaches the session.
 """
@@ -31,8 +31,8 @@ def websocket_dialect(websocket: WebSocket) -> str:
     return "beta" if beta_header or beta_protocol else "ga"
 
 
-class BetaChannel:
-    """An EventChannel that speaks beta to its peer and GA to the driver."""
+class BetaTransport:
+    """A Transport that speaks beta to its peer and GA to the driver."""
 
     def __init__(self, inner: Transport, translator: BetaTranslator | None = None) -> None:
         self.inner = inner
@@ -61,8 +61,8 @@ class BetaChannel:
         await self.inner.close(code, reason)
 
 
-class BetaAudioChannel(BetaChannel):
-    """A BetaChannel over a transport that plays audio itself (WebRTC): the audio
+class BetaAudioTransport(BetaTransport):
+    """A BetaTransport over a transport that plays audio itself (WebRTC): the audio
     side has no dialect and goes straight through."""
 
     def __init__(self, inner: Any, translator: BetaTranslator | None = None) -> None:
@@ -85,13 +85,13 @@ class BetaAudioChannel(BetaChannel):
         self.audio.hear_at(rate)
 
 
-def for_dialect(channel: Any, dialect: str) -> Any:
-    """`channel` as the driver should see it: itself for GA, translated for beta."""
+def for_dialect(transport: Any, dialect: str) -> Any:
+    """`transport` as the driver should see it: itself for GA, translated for beta."""
     if dialect == "ga":
-        return channel
-    if isinstance(channel, AudioTransport):
-        return BetaAudioChannel(channel)
-    return BetaChannel(channel)
+        return transport
+    if isinstance(transport, AudioTransport):
+        return BetaAudioTransport(transport)
+    return BetaTransport(transport)
 
 
 def _server_error(what: str) -> dict[str, Any]:

@@ -61,7 +61,7 @@ class _SidebandRoute(WebSocketRoute):
         return super().matches(scope)
 
 
-async def serve_sideband(call: Call, channel: WebSocketTransport) -> None:
+async def serve_sideband(call: Call, socket: WebSocketTransport) -> None:
     """Copy the call's events to the socket and the socket's client events into the
     call, until either ends; the call goes on when the socket leaves."""
     listener = call.transport.listen()
@@ -69,12 +69,12 @@ async def serve_sideband(call: Call, channel: WebSocketTransport) -> None:
 
     async def down() -> None:
         while (text := await listener.next()) is not None:
-            await channel.send(text)
+            await socket.send(text)
         reason = "sideband fell behind" if call.transport.connected else "call ended"
-        await channel.close(CLOSE_LAGGING if call.transport.connected else 1000, reason)
+        await socket.close(CLOSE_LAGGING if call.transport.connected else 1000, reason)
 
     async def up() -> None:
-        while (frame := await channel.recv()) is not None:
+        while (frame := await socket.recv()) is not None:
             if isinstance(frame, str | bytes):
                 await call.transport.inject(frame)
 
@@ -87,5 +87,5 @@ async def serve_sideband(call: Call, channel: WebSocketTransport) -> None:
         with contextlib.suppress(Exception):
             await asyncio.gather(*tasks, return_exceptions=True)
         call.transport.unlisten(listener)
-        await channel.close()
+        await socket.close()
         log.info("sideband left call %s", call.id)
