@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import numpy as np
 import uvicorn
-from conftest import need
+from helpers.need import need
 
 from realtime_sdk.app import ServerConfig, create_app
 from realtime_sdk.audio import read_wav, resample

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import need
+from helpers.need import need
 from openai import AsyncOpenAI
 
 from realtime_sdk.audio import read_wav, resample

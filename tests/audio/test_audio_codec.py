@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from audio_signals import int16_arrays, noise, peak_hz, sine, snr_db, whole
+from helpers.audio_signals import int16_arrays, noise, peak_hz, sine, snr_db, whole
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

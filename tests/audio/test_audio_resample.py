@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_signals import noise, peak_hz, sine, snr_db, stream, whole
+from helpers.audio_signals import noise, peak_hz, sine, snr_db, stream, whole
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

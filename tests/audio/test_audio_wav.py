@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_signals import sine
+from helpers.audio_signals import sine
 
 from realtime_sdk.audio.wav import read_wav, write_wav
 

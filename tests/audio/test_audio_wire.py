@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_signals import sine
+from helpers.audio_signals import sine
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,7 +1,7 @@
 """OfflineAgent behind the real session and driver (in-memory channel, local VAD model):
 input transcription, template and LLM replies, tool calls, modalities, voice, speed and
 barge-in. pocketsphinx and espeak-ng are real; the LLM is a real local HTTP server
-speaking the chat-completions streaming protocol (test_llm.ChatServer).
+speaking the chat-completions streaming protocol (tests/helpers/chat_server.py).
 """
 
 from __future__ import annotations
@@ -10,22 +10,21 @@ import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import need
-from memory_session import drive
-from test_llm import Call, ChatServer, start_chat_server, stop_chat_server, wait_for
-from test_speech import pitch_hz
+from helpers.audio_signals import pitch_hz
+from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server, wait_for
+from helpers.memory_session import EventClient, drive
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
 
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.agent import GREETING, OfflineAgent, template_reply, tool_reply
-from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
 from realtime_sdk.vad import SileroSpeechModel
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 RATE = 24000
 FRAME = RATE // 50
 
@@ -69,46 +68,9 @@ def voiced_seconds(x: np.ndarray, rate: int = RATE) -> float:
 # -- a client of the real session and driver -----------------------------------------------
 
 
-class Client:
-    def __init__(self, channel: MemoryChannel) -> None:
-        self.channel = channel
-        self.seen: list[dict[str, Any]] = []
-
-    async def send(self, event: dict[str, Any]) -> None:
-        await self.channel.send(json.dumps(event))
-
-    async def until(self, kind: str, timeout: float = 30.0, **match: Any) -> list[dict[str, Any]]:
-        """Events received up to and including the first of type `kind` (with `match`)."""
-        got: list[dict[str, Any]] = []
-        while True:
-            frame = await asyncio.wait_for(self.channel.recv(), timeout)
-            assert frame is not None, f"closed before {kind}; got {[e['type'] for e in got]}"
-            event = json.loads(frame)
-            got.append(event)
-            self.seen.append(event)
-            assert event["type"] != "error", event
-            if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
-                return got
-
-    async def stream(self, samples: np.ndarray) -> None:
-        for start in range(0, len(samples), FRAME):
-            chunk = samples[start : start + FRAME].astype("<i2").tobytes()
-            await self.send(
-                {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
-            )
-
-    async def say(self, text: str) -> None:
-        item = {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        }
-        await self.send({"type": "conversation.item.create", "item": item})
-        await self.send({"type": "response.create"})
-
-    async def update(self, **session: Any) -> None:
-        await self.send({"type": "session.update", "session": {"type": "realtime", **session}})
-        await self.until("session.updated")
+class Client(EventClient):
+    timeout = 30.0
+    errors_fail = True
 
 
 Script = Callable[[Client], Awaitable[None]]

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import need
-from memory_session import drive
+from helpers.memory_session import EventClient, drive
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
 
 from realtime_sdk.audio import PCMU, encode, read_wav, resample
 from realtime_sdk.backends.fastrtc import FastRTCBackend, RealtimeMessage, ReplyFunctionResponder
-from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
 
 try:
     import fastrtc
@@ -39,7 +37,7 @@ try:
 except ImportError:  # written concurrently; ReplyOnPause tests need it
     LocalPauseDetectionModel = SileroSpeechModel = None  # type: ignore[assignment,misc]
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURE = AUDIO_FIXTURES
 SPEECH = FIXTURE / "fastrtc-how-are-you-24k.wav"
 RATE = 24000
 FRAME = RATE // 50  # 20 ms, as clients append
@@ -74,33 +72,8 @@ def local_vad() -> Any:
 # -- a client, a server, and what to compare ----------------------------------------------------
 
 
-class Client:
-    def __init__(self, channel: MemoryChannel) -> None:
-        self.channel = channel
-        self.seen: list[dict[str, Any]] = []
-
-    async def send(self, event: dict[str, Any]) -> None:
-        await self.channel.send(json.dumps(event))
-
-    async def until(self, kind: str, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """Events received up to and including the first of type `kind`."""
-        got: list[dict[str, Any]] = []
-        while True:
-            frame = await asyncio.wait_for(self.channel.recv(), timeout)
-            assert frame is not None, f"closed before {kind}; got {[e['type'] for e in got]}"
-            event = json.loads(frame)
-            got.append(event)
-            self.seen.append(event)
-            if event["type"] == kind:
-                return got
-
-    async def stream(self, samples: np.ndarray) -> None:
-        """Append 20 ms frames, as a client streaming a microphone would."""
-        for start in range(0, len(samples), FRAME):
-            chunk = samples[start : start + FRAME].astype("<i2").tobytes()
-            await self.send(
-                {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
-            )
+class Client(EventClient):
+    timeout = 10.0
 
 
 Script = Callable[[Client], Awaitable[None]]

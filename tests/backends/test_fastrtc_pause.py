@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soxr  # type: ignore[import-untyped]
-from test_vad import RATE, TOLERANCE_MS, energy_regions, load
+from helpers.speech_fixtures import RATE, TOLERANCE_MS, energy_regions, load
 
 from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel, PauseOptions, speech_chunks
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import need
+from helpers.need import need
 
 from realtime_sdk.backends.base import (
     FunctionCall,

@@ -8,11 +8,11 @@ import asyncio
 import os
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import need
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
 
 from realtime_sdk.audio import PCM24K, encode, read_wav, resample
 from realtime_sdk.backends.agent.recognition import (
@@ -25,7 +25,7 @@ from realtime_sdk.backends.agent.recognition import (
 )
 from realtime_sdk.backends.base import TranscriptionRequest
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import need
+from helpers.audio_signals import pitch_hz
+from helpers.need import need
 
 from realtime_sdk.audio import Int16Array
 from realtime_sdk.backends.agent.speech import (
@@ -36,23 +37,6 @@ def tts() -> Speech:
 
 def seconds(samples: Int16Array, rate: int) -> float:
     return len(samples) / rate
-
-
-def pitch_hz(samples: Int16Array, rate: int) -> float:
-    """Median F0 of the voiced 40 ms frames, by autocorrelation (60-400 Hz)."""
-    x = samples.astype(np.float64)
-    size = rate * 40 // 1000
-    lo, hi = rate // 400, rate // 60
-    found = []
-    for start in range(0, len(x) - size, size):
-        frame = x[start : start + size] - x[start : start + size].mean()
-        if np.sqrt(np.mean(frame**2)) < 500:
-            continue
-        ac = np.correlate(frame, frame, "full")[size - 1 :]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.4 * ac[0]:
-            found.append(rate / lag)
-    return float(np.median(found))
 
 
 def test_a_phrase_sounds_like_speech(tts: Speech) -> None:

@@ -6,7 +6,8 @@ import json
 import shutil
 import subprocess
 
-from conftest import ROOT, need
+from helpers.need import need
+from helpers.paths import ROOT
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from openapi_spec_validator.readers import read_from_filename
 

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, beta_document, need, upstream_candidates
+from helpers.need import need
+from helpers.paths import ROOT
+from helpers.upstream import beta_document, upstream_candidates
 
 from codegen import changelog, sync, yamlio
 from codegen.paths import EVENTS_SPEC, HTTP_SPEC

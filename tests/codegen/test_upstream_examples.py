@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import canonical, need, upstream_candidates
+from helpers.canonical import canonical
+from helpers.need import need
+from helpers.upstream import upstream_candidates
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter
 from referencing import Registry

@@ -12,47 +12,23 @@ import asyncio
 import base64
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import websockets
-from conftest import need, serve
+from helpers.beta_events import check_beta, need_beta_client
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import serve
 from openai import AsyncOpenAI
-from pydantic import TypeAdapter
 
 import realtime_sdk
-from realtime_sdk._generated._runtime import UnknownServerEvent
-from realtime_sdk._generated.beta import parse_server_event as parse_beta_server_event
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.realtime.protocol.beta import BetaTranslator
 
-try:
-    from openai.types.beta.realtime import RealtimeServerEvent as OpenAIBetaServerEvent
-except ImportError:  # gone from some future openai-python
-    OpenAIBetaServerEvent = None
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
-
-
-def check_beta(raw: str | bytes) -> dict[str, Any]:
-    """One event as a beta client receives it, validated by both beta model sets."""
-    need(OpenAIBetaServerEvent is not None, "openai-python has no beta realtime types")
-    TypeAdapter(OpenAIBetaServerEvent).validate_json(raw)
-    ours = parse_beta_server_event(raw)
-    event: dict[str, Any] = json.loads(raw)
-    assert not isinstance(ours, UnknownServerEvent), (event.get("type"), ours.problem)
-    return event
-
-
-def need_beta_client() -> None:
-    need(
-        hasattr(AsyncOpenAI(api_key="x").beta, "realtime"),
-        "openai-python no longer has client.beta.realtime",
-    )
 
 
 def run(coro: Any) -> Any:

@@ -1,5 +1,5 @@
 """A browser page on the legacy beta WebRTC flow, in headless Chromium against
-`realtime-sdk serve` (echo), both in a private network namespace (tests/browser.py):
+`realtime-sdk serve` (echo), both in a private network namespace (tests/helpers/browser.py):
 the key from `POST /v1/realtime/sessions`, the SDP offer to `/v1/realtime?model=`, and
 an audio turn spoken by the fake microphone, heard back, with beta events on the
 data channel. Screenshot: tests/artifacts/browser/legacy-beta.png.
@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from browser import artifact, run_page, speech_wav
-from conftest import need
+from helpers.browser import artifact, run_page, speech_wav
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
 from pydantic import TypeAdapter
 
 from realtime_sdk._generated._runtime import UnknownServerEvent
@@ -24,9 +25,7 @@ try:
 except ImportError:  # gone from some future openai-python
     OpenAIBetaServerEvent = None
 
-SPEECH = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "fastrtc-how-are-you-24k.wav"
-)
+SPEECH = AUDIO_FIXTURES / "fastrtc-how-are-you-24k.wav"
 
 
 def first(events: list[dict[str, Any]], kind: str) -> dict[str, Any]:

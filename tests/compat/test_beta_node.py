@@ -3,8 +3,9 @@ self-signed certificate trusted through NODE_EXTRA_CA_CERTS), against echo."""
 
 from __future__ import annotations
 
-from conftest import Running, TlsFiles
-from test_node import run_node
+from helpers.node import run_node
+from helpers.selfsigned import TlsFiles
+from helpers.servers import Running
 
 
 def test_node_openai_beta_over_wss(tls_server: Running, tls_files: TlsFiles) -> None:

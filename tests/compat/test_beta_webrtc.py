@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Running, serve
+from helpers.beta_events import check_beta, need_beta_client
+from helpers.paths import AUDIO_FIXTURES
+from helpers.rtc_peer import RtcClient, rms, run, speech_48k
+from helpers.servers import Running, serve
 from openai import AsyncOpenAI
-from rtc_peer import RtcClient, rms, run, speech_48k
-from test_beta import check_beta, need_beta_client
 
 from realtime_sdk._generated.dialects import BETA_TO_GA
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 KEY = "sk-test-beta-webrtc"
 
 

@@ -1,5 +1,5 @@
 """Headless Chromium over WebRTC against `realtime-sdk serve`, server and browser in a
-private network namespace (tests/browser.py).
+private network namespace (tests/helpers/browser.py).
 
 Three pages each complete an audio turn with recorded speech on the fake microphone:
 a plain page (RTCPeerConnection, `oai-events`, the SDP offer fetched to
@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import artifact, run_page, speech_wav
-from conftest import need
+from helpers.browser import artifact, run_page, speech_wav
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES, TESTS
 
-TESTS = Path(__file__).resolve().parent.parent
-SPEECH = TESTS / "fixtures" / "audio" / "fastrtc-how-are-you-24k.wav"
-SERVER_DIR = TESTS / "server"  # cli_handlers.py
+SPEECH = AUDIO_FIXTURES / "fastrtc-how-are-you-24k.wav"
 
 
 @pytest.fixture
@@ -175,8 +174,8 @@ def test_fastrtc_handler_answers_chromium(mic: Path) -> None:
     need(importlib.util.find_spec("fastrtc") is not None, "the fastrtc extra is not installed")
     run = run_page(
         "plain.html",
-        serve_args=["--handler", "cli_handlers:pause_echo"],
-        env={"PYTHONPATH": str(SERVER_DIR)},
+        serve_args=["--handler", "helpers.cli_handlers:pause_echo"],
+        env={"PYTHONPATH": str(TESTS)},  # helpers/cli_handlers.py
         wav=mic,
         screenshot=artifact("fastrtc-handler.png"),
         # this page waits for ICE gathering and posts its candidates, as some pages do

@@ -25,15 +25,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import need, serve
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
+from helpers.rtc_peer import RtcClient, rms, run, speech_48k
+from helpers.servers import serve
 from openai import AsyncOpenAI
-from rtc_peer import RtcClient, rms, run, speech_48k
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.agent import OfflineAgent, template_reply
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 RATE = 24000
 
 

@@ -4,34 +4,12 @@ self-signed certificate trusted through NODE_EXTRA_CA_CERTS) and
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
-from typing import Any
-
-from conftest import Running, TlsFiles, node_binary, serve
+from helpers.node import run_node
+from helpers.selfsigned import TlsFiles
+from helpers.servers import Running, serve
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = Path(__file__).resolve().parent / "node"
-
-
-def run_node(script: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    node = node_binary()
-    done = subprocess.run(
-        [node, str(SCRIPTS / script), *args],
-        cwd=ROOT,  # node resolves packages from ./node_modules
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stderr}\n{done.stdout}"
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def test_node_openai_over_wss(tls_server: Running, tls_files: TlsFiles) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import openai
 import pytest
-from conftest import serve
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import serve
 from openai import AsyncOpenAI
 from websockets.exceptions import InvalidStatus
 
@@ -19,7 +19,7 @@ from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.echo import EchoBackend
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 
 
 async def collect(conn: Any, until: str) -> list[Any]:

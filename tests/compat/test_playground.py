@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import artifact, run_page, speech_wav
-from conftest import need
+from helpers.browser import artifact, run_page, speech_wav
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURE = AUDIO_FIXTURES
 SCENARIO = "tests/compat/browser/playground.mjs"
 
 

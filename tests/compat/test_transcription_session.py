@@ -8,18 +8,19 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Running, need, serve
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import Running, serve
 from openai import AsyncOpenAI
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
 
-SPEECH = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "hello_world_16k.wav"
+SPEECH = AUDIO_FIXTURES / "hello_world_16k.wav"
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,19 @@ import asyncio
 import statistics
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import Running, serve
+from helpers.paths import AUDIO_FIXTURES
+from helpers.rtc_peer import RtcClient, rms, run, speech_48k
+from helpers.servers import Running, serve
 from openai import AsyncOpenAI
-from rtc_peer import RtcClient, rms, run, speech_48k
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 KEY = "sk-test-webrtc"
 
 

@@ -1,7 +1,7 @@
 """One Realtime session per transport, as the fuzz drives it: send frames, read events.
 
 - `WsConn`: `GET /v1/realtime` (beta with the `OpenAI-Beta: realtime=v1` header);
-- `RtcConn`: a WebRTC call (tests/rtc_peer.RtcClient: a sendrecv audio track and the
+- `RtcConn`: a WebRTC call (tests/helpers/rtc_peer.RtcClient: a sendrecv audio track and the
   `oai-events` data channel), posted to `/v1/realtime/calls` (GA) or to
   `/v1/realtime?model=` (the beta way, which makes a beta call);
 - `SidebandConn`: a call as above, driven through the websocket attached to it
@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 import httpx
-from rtc_peer import RtcClient
+from helpers.rtc_peer import RtcClient
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]  # fuzz_* beside us, rtc_peer in tests/
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # fuzz_* beside us, helpers in tests/
 
 from fuzz_report import failures, render  # noqa: E402
 from fuzz_runner import Plan, run  # noqa: E402

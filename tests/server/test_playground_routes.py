@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import need
+from helpers.need import need
 from starlette.testclient import TestClient
 
 from realtime_sdk.app import ServerConfig, create_app

@@ -4,8 +4,8 @@
 ended call keeps in a reference cycle stays, with the FFmpeg threads of its resamplers and
 Opus encoder (two per call). So a closed WebRTC transport must be freed by reference counting
 alone, and what other code leaves in cycles is collected soon after a session ends
-(`reclaim.collect_soon`). tests/server/test_disconnect.py checks a real server's threads, fds
-and RSS over rounds of calls.
+(`reclaim.collect_soon`). tests/realtime/server/test_disconnect.py checks a real server's
+threads, fds and RSS over rounds of calls.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import aioice.ice
 import numpy as np
 import pytest
-from rtc_peer import RATE, RtcClient, run
+from helpers.rtc_peer import RATE, RtcClient, run
 
 from realtime_sdk import _compat
 from realtime_sdk._compat import aiortc as compat_aiortc

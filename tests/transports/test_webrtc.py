@@ -12,11 +12,11 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
-from rtc_peer import RATE, Heard, RtcClient, rms, run, speech_48k
+from helpers.paths import AUDIO_FIXTURES
+from helpers.rtc_peer import RATE, Heard, RtcClient, rms, run, speech_48k
 
 from realtime_sdk import _compat
 from realtime_sdk.backends.echo import EchoBackend
@@ -28,7 +28,7 @@ from realtime_sdk.transports.webrtc.limits import Limits
 from realtime_sdk.transports.webrtc.transport import WebRTCTransport
 from realtime_sdk.vad import SileroSpeechModel
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 LOOPBACK = IceConfig(loopback="only")
 
 

@@ -40,7 +40,7 @@ const TYPES = {
   '.wav': 'audio/wav',
 };
 
-// The browser flags DESIGN.md section 6 lists: fake devices, loopback ICE, no mDNS
+// The browser flags: fake devices, loopback ICE, no mDNS
 // obfuscation of host candidates, audio without a user gesture.
 // `mdns`: keep Chrome's default of hiding host addresses behind `<uuid>.local` names.
 function chromiumArgs({ wav, mdns = false, browser_args = [] }) {

@@ -1,6 +1,6 @@
 // The playground page (served by the server at `/`) driven as a person would use it,
 // with the fake microphone playing recorded speech. A scenario module for driver.mjs:
-// tests/browser.py runs it with `run_page("tests/compat/browser/playground.mjs", ...)`.
+// tests/helpers/browser.py runs it with `run_page("tests/compat/browser/playground.mjs", ...)`.
 //
 // Steps: connect with the microphone; wait for the user's transcript and the agent's
 // reply; a text turn; session settings applied; the event log filtered; a reply

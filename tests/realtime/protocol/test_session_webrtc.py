@@ -3,7 +3,7 @@ output_audio_buffer events and the truncation the service makes on a cut."""
 
 from __future__ import annotations
 
-from test_session import Harness, pcm, user_text
+from helpers.session_harness import Harness, pcm, user_text
 
 from realtime_sdk.audio import PCM24K
 from realtime_sdk.realtime.protocol.outputs import AudioDone, ClearOutputAudio, PlayAudio

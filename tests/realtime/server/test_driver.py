@@ -10,9 +10,10 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import memory_session
 import numpy as np
 import pytest
+from helpers import memory_session
+from helpers.memory_session import EventClient
 
 from realtime_sdk.backends.base import BackendError, ResponsePiece, ResponseRequest, TextDelta
 from realtime_sdk.backends.echo import EchoBackend
@@ -21,25 +22,8 @@ from realtime_sdk.realtime.server.driver import SessionDriver
 from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
 
 
-class Client:
-    def __init__(self, channel: MemoryChannel) -> None:
-        self.channel = channel
-        self.seen: list[dict[str, Any]] = []
-
-    async def send(self, event: dict[str, Any]) -> None:
-        await self.channel.send(json.dumps(event))
-
-    async def until(self, kind: str, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """Events received up to and including the first of type `kind`."""
-        got: list[dict[str, Any]] = []
-        while True:
-            frame = await asyncio.wait_for(self.channel.recv(), timeout)
-            assert frame is not None, f"closed before {kind}"
-            event = json.loads(frame)
-            got.append(event)
-            self.seen.append(event)
-            if event["type"] == kind:
-                return got
+class Client(EventClient):
+    timeout = 5.0
 
 
 async def drive(

@@ -1,7 +1,7 @@
-"""Back-ends named on the command line by the CLI tests (`--handler cli_handlers:NAME`).
+"""Back-ends named on the command line by the CLI tests (`--handler helpers.cli_handlers:NAME`).
 
-Not a test module: `realtime-sdk serve` imports it, in process or in a subprocess with
-this folder on PYTHONPATH.
+`realtime-sdk serve` imports it, in process or in a subprocess run in tests/ or with tests/
+on PYTHONPATH.
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from conftest import Running, serve
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import Running, serve
 
 import realtime_sdk
 from realtime_sdk.app import ServerConfig
@@ -23,7 +23,7 @@ from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.client import IceConfig
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 KEY = "sk-test-client-webrtc"
 LOOPBACK = IceConfig(loopback="only")
 RATE = 48000

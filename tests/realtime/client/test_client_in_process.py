@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from helpers.client_app import ClientAppPair, echo_config
+from helpers.paths import AUDIO_FIXTURES
 from websockets.exceptions import InvalidStatus
 
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.client import ConnectionClosedError
 from realtime_sdk.transports.asgi import ASGIWebSocketTransport
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 USER = {"type": "message", "role": "user"}
 TEXT_ONLY = {"type": "realtime", "output_modalities": ["text"]}
 

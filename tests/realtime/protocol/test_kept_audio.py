@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from test_session import Harness, pcm
+from helpers.session_harness import Harness, pcm
 
 from realtime_sdk.realtime.protocol.conversation import MAX_KEPT_AUDIO_MS
 

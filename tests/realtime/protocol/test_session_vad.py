@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from test_session import Harness
+from helpers.paths import AUDIO_FIXTURES
+from helpers.session_harness import Harness
 
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.realtime.protocol.outputs import ClearOutputAudio, StartResponse
 from realtime_sdk.vad import SileroSpeechModel
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 
 
 def speech(name: str) -> np.ndarray:

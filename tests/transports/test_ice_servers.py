@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from aioice import stun
 from aiortc import RTCIceServer
-from conftest import serve
-from rtc_peer import RtcClient, run
+from helpers.rtc_peer import RtcClient, run
+from helpers.servers import serve
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend

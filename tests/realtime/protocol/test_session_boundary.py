@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from test_session import Harness, pcm, user_text
+from helpers.session_harness import Harness, pcm, user_text
 
 from realtime_sdk.realtime.protocol.outputs import StartResponse, Transcribe
 from realtime_sdk.realtime.protocol.session import MAX_FAULTS, Capabilities, Session

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import need
+from helpers.need import need
 from pydantic import TypeAdapter
 
 from realtime_sdk._generated._runtime import UnknownServerEvent

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers.paths import ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from harness.churn import EXECUTOR_THREADS, Usage, rtc_calls, settled, usage, ws_drops
 

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import need
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES, TESTS
+from helpers.selfsigned import make_self_signed
 from openai import AsyncOpenAI
-from selfsigned import make_self_signed
 from websockets.asyncio.client import connect
 
 from realtime_sdk import cli
@@ -32,8 +33,7 @@ from realtime_sdk.audio import read_wav
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.backends.fastrtc import ReplyFunctionResponder
 
-HERE = Path(__file__).resolve().parent
-SPEECH = HERE.parent / "fixtures" / "audio" / "fastrtc-how-are-you-24k.wav"
+SPEECH = AUDIO_FIXTURES / "fastrtc-how-are-you-24k.wav"
 
 
 def best_ncc(a: np.ndarray, b: np.ndarray) -> float:
@@ -65,9 +65,9 @@ def test_built_in_and_native_backends() -> None:
     factory = cli.backend_factory("realtime_sdk.backends.echo:EchoBackend")
     first, second = factory(), factory()
     assert isinstance(first, EchoBackend) and first is not second  # a class: one per session
-    import cli_handlers
+    from helpers import cli_handlers
 
-    assert cli.backend_factory("cli_handlers:echo_instance")() is cli_handlers.echo_instance
+    assert cli.backend_factory("helpers.cli_handlers:echo_instance")() is cli_handlers.echo_instance
 
 
 def test_fastrtc_handler_instance_and_class() -> None:
@@ -75,12 +75,12 @@ def test_fastrtc_handler_instance_and_class() -> None:
     from realtime_sdk.backends.fastrtc import FastRTCBackend
 
     for name in ("pause_echo", "EchoHandler"):
-        backend = cli.backend_factory(f"cli_handlers:{name}")()
+        backend = cli.backend_factory(f"helpers.cli_handlers:{name}")()
         assert isinstance(backend, FastRTCBackend), name
 
 
 def test_reply_function() -> None:
-    backend = cli.backend_factory("cli_handlers:echo_reply")()
+    backend = cli.backend_factory("helpers.cli_handlers:echo_reply")()
     assert isinstance(backend, ReplyFunctionResponder)
 
 
@@ -89,8 +89,8 @@ def test_reply_function() -> None:
     [
         ("nonsense", "expected a built-in name or module:attr"),
         ("no_such_module_here:x", "cannot import no_such_module_here"),
-        ("cli_handlers:missing", "has no 'missing'"),
-        ("cli_handlers:NOT_A_BACKEND", "not a back-end, FastRTC handler or reply function"),
+        ("helpers.cli_handlers:missing", "has no 'missing'"),
+        ("helpers.cli_handlers:NOT_A_BACKEND", "not a back-end, FastRTC handler or reply function"),
     ],
 )
 def test_bad_handlers_exit_with_a_message(spec: str, says: str) -> None:
@@ -161,7 +161,7 @@ def _command() -> list[str]:
 
 
 @contextmanager
-def serve_process(*args: str, cwd: Path = HERE) -> Iterator[tuple[int, list[str]]]:
+def serve_process(*args: str, cwd: Path = TESTS) -> Iterator[tuple[int, list[str]]]:
     """`realtime-sdk serve --port 0 ARGS` in `cwd`; yields the port it bound and its log."""
     process = subprocess.Popen(
         [*_command(), "serve", "--port", "0", *args],
@@ -220,7 +220,7 @@ def test_serve_a_fastrtc_handler_to_the_python_sdk() -> None:
                     return events
         raise AssertionError("closed before response.done")
 
-    with serve_process("--handler", "cli_handlers:pause_echo", "--api-key", "sk-cli") as (
+    with serve_process("--handler", "helpers.cli_handlers:pause_echo", "--api-key", "sk-cli") as (
         port,
         log,
     ):

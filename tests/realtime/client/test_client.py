@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers.paths import AUDIO_FIXTURES
 from openai import AsyncOpenAI
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -18,7 +18,7 @@ from realtime_sdk._generated._runtime import UnknownServerEvent
 from realtime_sdk.audio import read_wav, resample
 from realtime_sdk.client import ConnectionClosedError
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 USER = {"type": "message", "role": "user"}
 
 

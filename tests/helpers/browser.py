@@ -17,7 +17,6 @@ log})` that drives the page itself with Playwright (for pages the server serves)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "compat" / "browser" / "driver.mjs"
 PAGES = DRIVER.parent / "pages"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
@@ -78,22 +77,10 @@ def _namespaces_allowed() -> bool:
 
 def require_browser() -> None:
     """Skip the calling test when a prerequisite is missing (fail under REQUIRE_ALL)."""
+    from helpers.need import need  # here, not above: the namespace runs this file as a script
+
     missing = missing_prerequisites()
-    _need()(not missing, "browser tests need: " + "; ".join(missing))
-
-
-def _need() -> Any:
-    """tests/conftest.py's `need` (skip, or fail under REQUIRE_ALL), loaded by path:
-    which `conftest` module the name means depends on the folder a test is in."""
-    name = "realtime_sdk_tests_conftest"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "conftest.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module.need
+    need(not missing, "browser tests need: " + "; ".join(missing))
 
 
 def speech_wav(
@@ -138,7 +125,7 @@ def run_page(
     The server is `realtime-sdk serve --host 127.0.0.1 --port PORT *serve_args`, or
     `serve_command` with `{port}` replaced. `env` is added to both processes'
     environment. `mdns` leaves Chrome's hiding of host addresses behind `.local` names
-    on (the flags of DESIGN.md section 6 turn it off); `browser_args` adds flags;
+    on (the driver's flags turn it off); `browser_args` adds flags;
     `netns_commands` run in the namespace after loopback is up (say, `ip link add` of
     a dummy interface, for a machine with a LAN address). The
     dict holds `ok`, `result` (what the scenario returned), `error`,

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from conftest import need, serve
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import serve
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample, write_wav
 from realtime_sdk.client.talk import Progress
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 
 
 def test_talk_round_trips_a_wav_file(base_url: str, tmp_path: Path) -> None:

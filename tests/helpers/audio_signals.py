@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from realtime_sdk.audio import Int16Array
 from realtime_sdk.audio.resample import StreamingResampler
 
 int16_arrays = hnp.arrays(np.int16, st.integers(0, 2000))
@@ -47,3 +48,20 @@ def snr_db(y: np.ndarray, reference: np.ndarray) -> float:
     ref = reference.astype(np.float64)
     error = float(np.sum((y.astype(np.float64) - ref) ** 2))
     return float("inf") if error == 0 else float(10 * np.log10(np.sum(ref**2) / error))
+
+
+def pitch_hz(samples: Int16Array, rate: int) -> float:
+    """Median F0 of the voiced 40 ms frames, by autocorrelation (60-400 Hz)."""
+    x = samples.astype(np.float64)
+    size = rate * 40 // 1000
+    lo, hi = rate // 400, rate // 60
+    found = []
+    for start in range(0, len(x) - size, size):
+        frame = x[start : start + size] - x[start : start + size].mean()
+        if np.sqrt(np.mean(frame**2)) < 500:
+            continue
+        ac = np.correlate(frame, frame, "full")[size - 1 :]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.4 * ac[0]:
+            found.append(rate / lag)
+    return float(np.median(found))

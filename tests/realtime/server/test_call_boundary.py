@@ -13,20 +13,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import Running, serve
-from rtc_peer import RtcClient, rms, run, speech_48k
+from helpers.paths import AUDIO_FIXTURES
+from helpers.rtc_peer import RtcClient, rms, run, speech_48k
+from helpers.servers import Running, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.backends.echo import EchoBackend
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+FIXTURES = AUDIO_FIXTURES
 KEY = "sk-call-boundary"
 BETA = {"OpenAI-Beta": "realtime=v1"}
 
