@@ -196,3 +196,23 @@ class TurnTakingBackend(Protocol):
     def events(self) -> AsyncIterator[TurnTakingEvent]: ...
 
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class SampleInput(Protocol):
+    """Optional, beside `TurnTakingBackend`: input audio as int16 samples, for a back-end
+    that works at one rate (a FastRTC handler's ``input_sample_rate``).
+
+    Where input arrives as samples (a WebRTC peer's, at the decoder's 48 kHz) at the rate
+    the back-end takes, and the session's input format is PCM, the driver hands them over
+    as they came (`receive_samples`) instead of their wire bytes (`receive_audio`), which
+    the back-end would convert back: the session still keeps its own format's copy. All
+    other input still comes through `receive_audio`.
+    """
+
+    @property
+    def input_rate(self) -> int | None:
+        """The rate it takes its input at; None until started."""
+        ...
+
+    async def receive_samples(self, samples: Int16Array, rate: int) -> None: ...

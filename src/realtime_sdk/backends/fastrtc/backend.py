@@ -4,7 +4,9 @@ One `FastRTCBackend` serves one session, with its own ``copy()`` of the prototyp
 the way FastRTC's own transports wire a handler: the event loop in ``_loop`` (see
 `realtime_sdk._compat.fastrtc`), a data channel (`HandlerChannel`), ``start_up()`` run in the
 background and never awaited before audio flows, ``shutdown()`` always. Input goes through
-`FrameReceiver`, output through `split_emit`, turns through `TurnPolicy`.
+`FrameReceiver` (the session's wire audio, or a WebRTC peer's samples as they came when the
+handler takes their rate: `SampleInput`), output through `split_emit`, turns through
+`TurnPolicy`.
 
 When it asks the handler for output is `EmitPace`'s docstring (never a busy loop).
 
@@ -25,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Final
 
 from ..._compat import fastrtc as compat_fastrtc
-from ...audio import AudioFormat
+from ...audio import AudioFormat, Int16Array
 from ...realtime.protocol.session import Capabilities
 from ..base import CloseSession, HeardPause, TurnTakingEvent
 from .outputs import (
@@ -248,7 +250,18 @@ class FastRTCBackend:
     async def receive_audio(self, audio: bytes, audio_format: AudioFormat) -> None:
         """Hand the handler FastRTC frames at its ``input_sample_rate``."""
         if self.handler is not None and not self._closing:
-            await self._receiver.feed(audio, audio_format)
+            await self._receiver.feed(self._receiver.frames(audio, audio_format))
+
+    @property
+    def input_rate(self) -> int | None:
+        """The handler's ``input_sample_rate``, once started (`SampleInput`)."""
+        return None if self.handler is None else self._receiver.rate
+
+    async def receive_samples(self, samples: Int16Array, rate: int) -> None:
+        """Hand the handler samples at `rate` as FastRTC frames; at its own rate they go as
+        they came (`SampleInput`: a WebRTC peer's audio, for a 48 kHz handler)."""
+        if self.handler is not None and not self._closing:
+            await self._receiver.feed(self._receiver.frames_of(samples, rate))
 
     def _input_arrived(self) -> None:
         self._pace.produced(self._loop.time())

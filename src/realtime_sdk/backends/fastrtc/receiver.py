@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from ...audio import AudioFormat, Int16Array, WireDecoder, to_fastrtc_frame
+from ...audio import (
+    AudioFormat,
+    Int16Array,
+    StreamingResampler,
+    WireDecoder,
+    to_fastrtc_frame,
+)
 from .threads import SerialThread
 
 __all__ = ["FrameReceiver"]
@@ -20,7 +26,8 @@ log = logging.getLogger("realtime_sdk.fastrtc")
 
 
 class FrameReceiver:
-    """Session wire audio -> FastRTC frames ``(rate, (1, N) int16)`` -> ``handler.receive``.
+    """Session wire audio, or samples at any rate -> FastRTC frames ``(rate, (1, N) int16)``
+    at the handler's rate -> ``handler.receive``.
 
     Sync handlers get their frames on a thread of their own, in order, at most
     ``max_pending`` queued (the caller waits for room: back-pressure, not memory).
@@ -41,16 +48,33 @@ class FrameReceiver:
         self.stereo = getattr(handler, "expected_layout", "mono") == "stereo"
         self.is_async = inspect.iscoroutinefunction(handler.receive)
         self.closing = False
-        self._decoder: WireDecoder | None = None
+        self._decoder: WireDecoder | None = None  # for wire audio (`frames`)
+        self._resampler: StreamingResampler | None = None  # for samples (`frames_of`)
         self._room = asyncio.Semaphore(max_pending)
         self._thread = SerialThread("fastrtc-receive", enter)
         self._enter = enter
         self._on_frame = on_frame
 
     def frames(self, audio: bytes, fmt: AudioFormat) -> list[tuple[int, Int16Array]]:
+        """Session wire audio -> frames at the handler's rate."""
+        self._resampler = None  # samples that came before (`frames_of`) have ended
         if self._decoder is None or self._decoder.fmt != fmt:
             self._decoder = WireDecoder(fmt, self.rate)  # stream state kept across appends
-        samples = self._decoder.process(audio)
+        return self._split(self._decoder.process(audio))
+
+    def frames_of(self, samples: Int16Array, rate: int) -> list[tuple[int, Int16Array]]:
+        """Samples at `rate` -> frames at the handler's rate: as they came when the rates
+        are the same, never through a wire format."""
+        self._decoder = None  # wire audio that came before (`frames`) has ended
+        if rate != self.rate:
+            if self._resampler is None or self._resampler.in_rate != rate:
+                self._resampler = StreamingResampler(rate, self.rate)
+            samples = self._resampler.process(samples)
+        else:
+            self._resampler = None
+        return self._split(samples)
+
+    def _split(self, samples: Int16Array) -> list[tuple[int, Int16Array]]:
         out = []
         for start in range(0, len(samples), self.step):
             chunk = samples[start : start + self.step]
@@ -59,8 +83,9 @@ class FrameReceiver:
             out.append(to_fastrtc_frame(chunk, self.rate))
         return out
 
-    async def feed(self, audio: bytes, fmt: AudioFormat) -> None:
-        for frame in self.frames(audio, fmt):
+    async def feed(self, frames: list[tuple[int, Int16Array]]) -> None:
+        """Hand `frames` to the handler, in order (`frames` or `frames_of` made them)."""
+        for frame in frames:
             if self.closing:
                 return
             if self.is_async:

@@ -12,8 +12,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..._generated._runtime import to_json
-from ...audio import AudioFormat
+from ...audio import AudioFormat, Int16Array
 from .wire import AudioDelta
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Audio as int16 samples at `rate`: the same audio as the wire bytes beside it, as it
+    was before it took the session's format. A back-end or player that works at `rate`
+    takes these, instead of the bytes converted back (empty: the bytes are the session's
+    alone, e.g. a resampler's held-back tail whose samples went out before)."""
+
+    samples: Int16Array
+    rate: int
 
 
 @dataclass(frozen=True)
@@ -71,13 +82,15 @@ class ClearOutputAudio:
 @dataclass(frozen=True)
 class PlayAudio:
     """Response audio for a transport that plays it itself (WebRTC), in `format`; such
-    a transport carries no `response.output_audio.delta`."""
+    a transport carries no `response.output_audio.delta`. With `source`, the player
+    takes that instead of `audio` (which the session keeps)."""
 
     response_id: str
     item_id: str
     content_index: int
     audio: bytes
     format: AudioFormat
+    source: Samples | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +102,11 @@ class AudioDone:
 
 @dataclass(frozen=True)
 class InputAudio:
-    """Raw input audio, in the session input format, for back-ends that take it all."""
+    """Raw input audio, in the session input format, for back-ends that take it all;
+    `source`, when the caller gave it, is the same audio as it arrived."""
 
     audio: bytes
+    source: Samples | None = None
 
 
 Output = (

@@ -13,7 +13,14 @@ from ..._generated.ga import server_stub as ev
 from .config import output_format, voice_name
 from .conversation import ItemError
 from .items import KeptAudio, client_item
-from .outputs import AudioDone, CancelResponse, ClearOutputAudio, PlayAudio, StartResponse
+from .outputs import (
+    AudioDone,
+    CancelResponse,
+    ClearOutputAudio,
+    PlayAudio,
+    Samples,
+    StartResponse,
+)
 from .refusals import error_event
 from .responses import ResponseRun
 from .session_core import SessionCore
@@ -237,6 +244,13 @@ class Responding(SessionCore):
                 self.input_buffer.vad.mark_idle_start(self.input_ms + run.audio_ms_total)
         self._out_of_band.pop(run.id, None)
 
-    def _play(self, response_id: str, item_id: str, content_index: int, data: bytes) -> None:
+    def _play(
+        self,
+        response_id: str,
+        item_id: str,
+        content_index: int,
+        data: bytes,
+        source: Samples | None,
+    ) -> None:
         fmt = output_format(self._config)
-        self._outputs.append(PlayAudio(response_id, item_id, content_index, data, fmt))
+        self._outputs.append(PlayAudio(response_id, item_id, content_index, data, fmt, source))

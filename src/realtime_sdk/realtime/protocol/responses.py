@@ -19,10 +19,12 @@ from ..._generated.ga import server_stub as ev
 from ...audio import AudioFormat, b64encode_audio
 from .conversation import MAX_KEPT_AUDIO_MS, Conversation, StoredItem
 from .ids import Ids
+from .outputs import Samples
 from .wire import AudioDelta
 
 Emit = Callable[[BaseModel | AudioDelta], None]
-Play = Callable[[str, str, int, bytes], None]  # response id, item id, content index, audio
+# response id, item id, content index, audio, the same audio as the back-end made it
+Play = Callable[[str, str, int, bytes, Samples | None], None]
 
 
 @dataclass
@@ -257,15 +259,16 @@ class ResponseRun:
             )
         )
 
-    def audio(self, data: bytes) -> None:
-        """Audio in the session's output format; dropped when the response is text-only."""
+    def audio(self, data: bytes, source: Samples | None = None) -> None:
+        """Audio in the session's output format; dropped when the response is text-only.
+        `source`: the same audio as the back-end made it, for a player that takes it."""
         if self.done or not data or not self.audio_mode:
             return
         item = self._message("audio")
         item.stored.add_audio(0, data, self._keep_bytes)
         self._output_audio_ms = item.stored.audio_ms(0)
         if self.play is not None:
-            self.play(self.id, item.stored.id, 0, data)
+            self.play(self.id, item.stored.id, 0, data, source)
             return
         self.emit(
             AudioDelta(

@@ -7,7 +7,7 @@ from ..._generated.ga import client_events as c
 from ..._generated.ga import server_stub as ev
 from ...audio import decode_wire_audio
 from .items import user_audio_turn
-from .outputs import ClearOutputAudio, InputAudio
+from .outputs import ClearOutputAudio, InputAudio, Samples
 from .responding import Responding
 from .turn_detection import IdleTimeout, VadEvent, VadSpeechStarted, VadSpeechStopped
 
@@ -44,14 +44,14 @@ class TurnTaking(Responding):
         self.emit(ev.input_audio_buffer_cleared())
 
     # -- input audio ------------------------------------------------------------
-    def receive_audio(self, data: bytes) -> None:
+    def receive_audio(self, data: bytes, source: Samples | None = None) -> None:
         """Input audio in the session's input format, whole samples (websocket appends once
         decoded, WebRTC's RTP once converted); then `take()`: the server VAD may have ended a
         turn (a commit, a response to start), and a back-end that takes its own turns gets
-        the audio as `InputAudio`."""
+        the audio as `InputAudio`, with `source` (the same audio as it arrived) if given."""
         turns = self.input_buffer.append(data)
         if self.capabilities.raw_input_audio:
-            self._outputs.append(InputAudio(data))
+            self._outputs.append(InputAudio(data, source))
         for turn in turns:
             self._on_turn(turn)
 

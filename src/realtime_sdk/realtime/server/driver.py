@@ -21,13 +21,15 @@ import contextlib
 import logging
 from typing import Any
 
-from ...audio import WireEncoder
+from ...audio import Int16Array, WireEncoder
+from ...audio.formats import EMPTY
 from ...backends.base import (
     AudioChunk,
     BackendError,
     CloseSession,
     Responder,
     ResponseRequest,
+    SampleInput,
     Transcriber,
     TranscriptionRequest,
     TurnTakingBackend,
@@ -46,6 +48,7 @@ from ..protocol.outputs import (
     InputAudio,
     Output,
     PlayAudio,
+    Samples,
     Send,
     StartResponse,
     Transcribe,
@@ -93,6 +96,12 @@ class SessionDriver:
         self._outbox = Outbox(channel, self._player, queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._mic: WireEncoder | None = None  # peer audio -> the session's input format
+        # a turn-taking back-end that takes samples: peer audio at its rate goes to it as it
+        # came, not through the session's format and back (`_input_audio`)
+        self._sampled = (
+            backend if self._turns is not None and isinstance(backend, SampleInput) else None
+        )
+        self._direct = False  # the peer's audio now goes to `_sampled` as it came
         # Session calls never await, so they cannot interleave; acting on the outputs does
         # (a full queue), so flushes take turns to keep events in the order made.
         self._flush_lock = asyncio.Lock()
@@ -201,16 +210,31 @@ class SessionDriver:
             self.session.output_audio_cleared(out.response_id, event_id=out.event_id)
 
     def _input_audio(self, frame: InputFrame) -> None:
-        """Peer audio (RTP) into the session, as an append of its input format would."""
+        """Peer audio (RTP) into the session, as an append of its input format would.
+
+        A back-end that takes samples at the peer's rate (`SampleInput`: a 48 kHz FastRTC
+        handler) gets them as they came, beside the session's bytes, when the session's
+        format is PCM (exact, so only the rate would change on the way there and back);
+        otherwise the peer's audio is heard at the session's rate, converted once."""
         fmt = self.session.in_format
         mic = self._mic
         if mic is None or mic.rate != frame.rate or mic.fmt != fmt:
-            if mic is not None and mic.fmt == fmt:
-                self.session.receive_audio(mic.flush())  # the old rate's held-back tail
+            if mic is not None and mic.fmt == fmt:  # the old rate's held-back tail
+                self.session.receive_audio(mic.flush(), self._source(EMPTY, mic.rate))
             mic = self._mic = WireEncoder(frame.rate, fmt)
-            if self._player is not None and frame.rate != fmt.rate:
+            sampled = self._sampled
+            self._direct = (
+                sampled is not None and fmt.encoding == "pcm" and sampled.input_rate == frame.rate
+            )
+            if self._player is not None and frame.rate != fmt.rate and not self._direct:
                 self._player.hear_at(fmt.rate)  # later frames come at the session's rate
-        self.session.receive_audio(mic.process(frame.samples))
+        data = mic.process(frame.samples)
+        self.session.receive_audio(data, self._source(frame.samples, frame.rate))
+
+    def _source(self, samples: Int16Array, rate: int) -> Samples | None:
+        """What goes beside the session's bytes to a back-end that takes samples as they
+        came (empty: a tail whose samples it has had)."""
+        return Samples(samples, rate) if self._direct else None
 
     async def _flush(self) -> None:
         """Act on everything the session asked for, in order, including what acting
@@ -242,7 +266,11 @@ class SessionDriver:
         elif isinstance(out, Transcribe):
             self._spawn(f"transcribe:{out.item_id}", self._transcribe(out))
         elif isinstance(out, InputAudio):
-            if self._turns is not None:
+            source = out.source
+            if source is not None and self._sampled is not None:
+                if len(source.samples):
+                    await self._sampled.receive_samples(source.samples, source.rate)
+            elif self._turns is not None:
                 await self._turns.receive_audio(out.audio, self.session.in_format)
         elif isinstance(out, ClearOutputAudio):
             self._clear(out)

@@ -112,6 +112,10 @@ class Outbox:
         assert self.player is not None
         if isinstance(out, PlayAudio):
             tag = AudioTag(out.response_id, out.item_id, out.content_index)
-            await self.player.send_audio(decode(out.audio, out.format), out.format.rate, tag)
+            source = out.source
+            if source is None:
+                await self.player.send_audio(decode(out.audio, out.format), out.format.rate, tag)
+            elif len(source.samples):  # the back-end's own samples, at its rate
+                await self.player.send_audio(source.samples, source.rate, tag)
         else:
             self.player.finish_audio(out.response_id)

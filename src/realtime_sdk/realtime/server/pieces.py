@@ -1,12 +1,16 @@
 """What a back-end yields, into the session: a response's pieces, its audio converted to
-the session's output format on the way, and the turns of a back-end that takes its own."""
+the session's output format on the way (and kept as it was for a player that takes it),
+and the turns of a back-end that takes its own."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from ...audio import WireEncoder, to_mono_int16
+import numpy as np
+
+from ...audio import Int16Array, WireEncoder, to_mono_int16
+from ...audio.formats import EMPTY
 from ...backends.base import (
     AudioChunk,
     CloseSession,
@@ -23,18 +27,28 @@ from ...backends.base import (
     UserTranscript,
 )
 from ..protocol.config import output_format
+from ..protocol.outputs import Samples
 from ..protocol.session import Session
 
 log = logging.getLogger("realtime_sdk.session")
 
 
 class ResponseWriter:
-    """One response's pieces into the session, converting audio on the way."""
+    """One response's pieces into the session, converting audio on the way.
+
+    Audio goes into the session's output format, which the session keeps (and a websocket
+    client gets). A transport that plays audio itself (WebRTC) gets the back-end's samples
+    beside those bytes, at the back-end's rate, when the format is PCM: the bytes would only
+    give the same samples back, at the session's rate, for the player to resample again.
+    G.711 is lossy, so there the player still plays what the format keeps, as before.
+    """
 
     def __init__(self, session: Session, response_id: str) -> None:
         self.session = session
         self.response_id = response_id
         self.encoder: WireEncoder | None = None
+        self._to_player = False  # the player takes the back-end's samples (see above)
+        self._held: Int16Array | None = None  # samples the encoder has given no bytes for yet
 
     def apply(self, piece: ResponsePiece) -> None:
         session = self.session
@@ -45,10 +59,24 @@ class ResponseWriter:
         if run is None:
             return  # cancelled: what still arrives is dropped
         if isinstance(piece, AudioChunk):
-            if self.encoder is None or self.encoder.rate != piece.rate:
+            encoder = self.encoder
+            if encoder is None or encoder.rate != piece.rate:
                 self.finish_audio()
-                self.encoder = WireEncoder(piece.rate, output_format(session.config))
-            run.audio(self.encoder.process(to_mono_int16(piece.samples)))
+                encoder = self.encoder = WireEncoder(piece.rate, output_format(session.config))
+                self._to_player = session.plays_audio and encoder.fmt.encoding == "pcm"
+            samples = to_mono_int16(piece.samples)
+            data = encoder.process(samples)
+            if not self._to_player:
+                run.audio(data)
+                return
+            # a copy: the player reads it later, and a back-end may reuse its array by then
+            source = samples.copy()
+            if self._held is not None:
+                source, self._held = np.concatenate((self._held, source)), None
+            if data:
+                run.audio(data, Samples(source, piece.rate))
+            else:
+                self._held = source  # a chunk shorter than the resampler's hold-back
         elif isinstance(piece, TextDelta):
             run.text(piece.text)
         elif isinstance(piece, TranscriptDelta):
@@ -59,12 +87,18 @@ class ResponseWriter:
 
     def finish_audio(self) -> None:
         """The resampler holds back about a millisecond: without this, the end of the
-        reply would be lost."""
-        if self.encoder is not None:
+        reply would be lost (the player has had those samples, from the back-end's own)."""
+        encoder = self.encoder
+        if encoder is not None:
             run = self.session.response(self.response_id)
             if run is not None:
-                run.audio(self.encoder.flush())
-            self.encoder = None
+                tail = encoder.flush()
+                if self._to_player:
+                    held = EMPTY if self._held is None else self._held
+                    run.audio(tail, Samples(held, encoder.rate))
+                else:
+                    run.audio(tail)
+            self.encoder = self._held = None
 
     def finish(self, failure: str | None = None) -> None:
         if failure is None:
