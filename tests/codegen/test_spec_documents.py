@@ -45,7 +45,11 @@ def test_events_spec_is_valid_asyncapi_3() -> None:
     )
     assert node is not None
     done = subprocess.run(
-        [node, str(ROOT / "tests" / "node" / "validate-asyncapi.mjs"), str(EVENTS_SPEC)],
+        [
+            node,
+            str(ROOT / "tests" / "codegen" / "node" / "validate-asyncapi.mjs"),
+            str(EVENTS_SPEC),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
