@@ -2,11 +2,16 @@
 
 Not a test: prints figures, each next to a baseline measured in the same run
 (`json.loads` of the same frame), since these machines are shared and noisy.
-Run: python bench/bench_session.py
+Run: python bench/bench_session.py [--src DIR] [--json]
+
+``--src DIR`` measures the package in DIR (see harness/trees.py: the session moved in the
+architecture re-cut, and each version is driven by the names it has), so bench_recut.py can
+time two versions back to back; ``--json`` prints the figures as one JSON object.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import gc
 import json
@@ -15,15 +20,23 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realtime_sdk._generated.ga import parse_client_event
-from realtime_sdk.realtime.protocol.ids import Ids
-from realtime_sdk.realtime.protocol.session import Session
-from realtime_sdk.vad import SileroSpeechModel
+from harness.trees import find, use_src
+
+SRC = use_src(sys.argv)  # before anything of ours is imported
+
+from realtime_sdk._generated.ga import parse_client_event  # noqa: E402
+from realtime_sdk.vad import SileroSpeechModel  # noqa: E402
+
+Session = find(
+    "realtime_sdk.realtime.protocol.session:Session", "realtime_sdk.protocol.session:Session"
+)
+Ids = find("realtime_sdk.realtime.protocol.ids:Ids", "realtime_sdk.protocol.ids:Ids")
 
 FRAME = (np.sin(np.arange(480) / 5) * 3000).astype(np.int16).tobytes()
 APPEND = json.dumps(
@@ -48,9 +61,71 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def kept(session: Any) -> bytearray:
+    """The turn the session holds (its input buffer; a bytearray on the session before)."""
+    buffer = getattr(session, "input_buffer", None)
+    return buffer.kept if buffer is not None else session.buffer
+
+
+def reply_text(session: Any, response_id: str, text: str) -> None:
+    if hasattr(session, "response_text"):
+        session.response_text(response_id, text)
+    else:
+        session.response(response_id).text(text)
+
+
+def reply_finished(session: Any, response_id: str) -> None:
+    if hasattr(session, "response_finished"):
+        session.response_finished(response_id)
+    else:
+        session.finish_response(response_id)
+
+
+def audio_turns(seconds: int = 5, held: int = 10, turns: int = 40) -> float:
+    """Median microseconds from the commit of a `seconds` s turn to its (text) response's end,
+    in a conversation that holds `held` such turns (the commit and the response are where the
+    turn's audio and the conversation's were copied; the appends that fill it are not timed)."""
+    session = Session(ids=Ids.counting(), config={"audio": {"input": {"turn_detection": None}}})
+    session.start()
+    speech = (np.sin(np.arange(24000 * seconds) / 5) * 3000).astype(np.int16).tobytes()
+    fill = json.dumps(
+        {"type": "input_audio_buffer.append", "audio": base64.b64encode(speech).decode()}
+    )
+    commit = json.dumps({"type": "input_audio_buffer.commit"})
+    create = json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}})
+
+    def turn() -> None:
+        session.receive(commit)
+        session.receive(create)
+        response_id = session.active.id
+        reply_text(session, response_id, "ok")
+        reply_finished(session, response_id)
+        session.take()
+
+    took = []
+    for k in range(held + turns):
+        session.receive(fill)
+        session.take()
+        start = time.perf_counter()
+        turn()
+        took.append(time.perf_counter() - start)
+        if k >= held:  # the oldest turn and its reply go: the conversation keeps its size
+            for stored in session.conversation.items()[:2]:
+                session.receive(
+                    json.dumps({"type": "conversation.item.delete", "item_id": stored.id})
+                )
+            session.take()
+    return float(np.median(took[held:])) * 1e6
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--src", default=None, help="the package's source tree to measure")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
     baseline = per_call(lambda: json.loads(APPEND))
-    print(f"baseline json.loads of one 20 ms append frame: {baseline:.1f} us\n")
+    if not args.json:
+        print(f"baseline json.loads of one 20 ms append frame: {baseline:.1f} us\n")
 
     rows: list[tuple[str, float]] = []
     rows.append(
@@ -63,8 +138,8 @@ def main() -> None:
     def append_manual() -> None:
         manual.receive(APPEND)
         manual.take()
-        if len(manual.buffer) > 1_000_000:
-            manual.buffer.clear()
+        if len(kept(manual)) > 1_000_000:
+            kept(manual).clear()
 
     rows.append(("append through the session, no VAD", per_call(append_manual)))
 
@@ -74,8 +149,8 @@ def main() -> None:
     def append_vad() -> None:
         vad.receive(APPEND)
         vad.take()
-        if len(vad.buffer) > 1_000_000:
-            vad.buffer.clear()
+        if len(kept(vad)) > 1_000_000:
+            kept(vad).clear()
 
     rows.append(
         ("append through the session, server VAD (resample + Silero)", per_call(append_vad))
@@ -103,8 +178,8 @@ def main() -> None:
         text.receive(create)
         response_id = text.active.id if text.active else ""
         for _ in range(10):
-            text.response_text(response_id, "word ")
-        text.response_finished(response_id)
+            reply_text(text, response_id, "word ")
+        reply_finished(text, response_id)
         produced += len(text.take())
 
     turn_us = per_call(text_turn, 1.0)
@@ -112,6 +187,11 @@ def main() -> None:
     text_turn()
     events_per_turn = produced
     rows.append((f"text turn ({events_per_turn} server events)", turn_us))
+    rows.append(("audio turn: commit 5 s, respond over 10 such turns", audio_turns()))
+    if args.json:
+        figures = {name: us for name, us in rows}
+        print(json.dumps({"src": SRC, "baseline_us": baseline, "results": figures}))
+        return
 
     for name, us in rows:
         print(f"{name:<62} {us:8.1f} us  {us / baseline:6.1f}x baseline")

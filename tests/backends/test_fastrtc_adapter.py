@@ -1,5 +1,5 @@
 """FastRTC handlers (the real fastrtc classes) served end to end: a client sends JSON events over a
-MemoryChannel to SessionDriver + Session, which run the handler through FastRTCBackend (or a reply
+MemoryTransport to SessionDriver + Session, which run the handler through FastRTCBackend (or a reply
 function through ReplyFunctionResponder).
 
 Speech: tests/fixtures/audio/fastrtc-how-are-you-24k.wav (espeak-ng; fastrtc-README.md there).

@@ -19,7 +19,7 @@ from realtime_sdk.backends.base import BackendError, ResponsePiece, ResponseRequ
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.realtime.protocol.session import Capabilities, Session
 from realtime_sdk.realtime.server.driver import SessionDriver
-from realtime_sdk.transports.memory import MemoryTransport as MemoryChannel
+from realtime_sdk.transports.memory import MemoryTransport
 
 
 class Client(EventClient):
@@ -32,7 +32,7 @@ async def drive(
     channel_size: int = 64,
     **session: Any,
 ) -> None:
-    """One session over a MemoryChannel holding `channel_size` frames each way."""
+    """One session over a MemoryTransport holding `channel_size` frames each way."""
     await memory_session.drive(
         backend, script, Client, channel_size=channel_size, stop_timeout=5, **session
     )
@@ -213,7 +213,7 @@ def test_a_session_that_ended_mid_response_is_freed_without_the_collector() -> N
     sessions: list[weakref.ref[Session]] = []
 
     async def main() -> None:
-        client_end, server_end = MemoryChannel.pair()
+        client_end, server_end = MemoryTransport.pair()
         session = Session()
         sessions.append(weakref.ref(session))
         driver = SessionDriver(server_end, session, Slow())
@@ -325,7 +325,7 @@ def test_a_reply_made_without_waiting_does_not_hold_the_loop() -> None:
 def test_a_session_built_for_other_capabilities_is_refused() -> None:
     """The session accepts what its back-end can do, fixed when it is made: the driver
     does not change it behind the session's back."""
-    _, server_end = MemoryChannel.pair()
+    _, server_end = MemoryTransport.pair()
     session = Session(capabilities=Capabilities(function_calls=False))
     with pytest.raises(ValueError, match="capabilities"):
         SessionDriver(server_end, session, EchoBackend())

@@ -20,7 +20,7 @@ class TurnTaking(Responding):
     # -- client events --------------------------------------------------------
     def on_input_audio_buffer_append(self, event: c.InputAudioBufferAppendEvent) -> None:
         try:
-            data = decode_wire_audio(event.audio, self.in_format)
+            data = decode_wire_audio(event.audio, self._in_format)  # per frame: no property
         except ValueError as exc:
             self._refuse(event, "invalid_value", f"Invalid 'audio': {exc}.", "audio")
             return
@@ -50,7 +50,7 @@ class TurnTaking(Responding):
         turn (a commit, a response to start), and a back-end that takes its own turns gets
         the audio as `InputAudio`, with `source` (the same audio as it arrived) if given."""
         turns = self.input_buffer.append(data)
-        if self.capabilities.raw_input_audio:
+        if self._capabilities.raw_input_audio:
             self._outputs.append(InputAudio(data, source))
         for turn in turns:
             self._on_turn(turn)

@@ -75,13 +75,13 @@ def failure_message(exc: BaseException, what: str) -> str:
 class SessionDriver:
     def __init__(
         self,
-        channel: Transport,
+        transport: Transport,
         session: Session,
         backend: Responder | TurnTakingBackend,
         *,
         queue_size: int = 256,
     ) -> None:
-        self.channel = channel
+        self.transport = transport
         self.session = session
         self.backend = backend
         # decided once: a runtime-checkable Protocol's isinstance walks its members, and the
@@ -92,8 +92,8 @@ class SessionDriver:
                 "the session accepts what its back-end can do: build the Session with"
                 " capabilities=backend.capabilities"
             )
-        self._player = channel if isinstance(channel, AudioTransport) else None
-        self._outbox = Outbox(channel, self._player, queue_size)
+        self._player = transport if isinstance(transport, AudioTransport) else None
+        self._outbox = Outbox(transport, self._player, queue_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._mic: WireEncoder | None = None  # peer audio -> the session's input format
         # a turn-taking back-end that takes samples: peer audio at its rate goes to it as it
@@ -121,7 +121,7 @@ class SessionDriver:
                 await turns.start(self.session.config)
                 self._spawn("turns", self._pump(turns))
             while True:
-                raw = await self.channel.recv()
+                raw = await self.transport.recv()
                 if raw is None:
                     break
                 try:
@@ -151,7 +151,7 @@ class SessionDriver:
                 with contextlib.suppress(Exception):
                     await turns.stop()
             if failed is not None:
-                await self.channel.close(CLOSE_SERVER_FAULT, failed)
+                await self.transport.close(CLOSE_SERVER_FAULT, failed)
 
     def _take(self, raw: Any) -> None:
         """One inbound item (client event, peer audio, player notice) into the session."""
