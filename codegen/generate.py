@@ -98,9 +98,16 @@ def _strip_extensions(node: Any) -> Any:
     return node
 
 
-def _models(schemas: dict[str, Any], roots: list[str], extra: str, output: Path) -> None:
+def _models(
+    schemas: dict[str, Any],
+    roots: list[str],
+    extra: str,
+    output: Path,
+    client_nulls: dict[tuple[str, str], str] | None = None,
+) -> None:
     """Models of the schemas `roots` reach. Strict ones (extra="forbid", what a server reads
-    from clients) also refuse `null` where the spec does not allow it (see nulls.py)."""
+    from clients) also refuse `null` where the spec does not allow it, save `client_nulls`
+    (see nulls.py; the Realtime spec's CLIENT_NULLS by default)."""
     import datamodel_code_generator as dcg
     from datamodel_code_generator.format import Formatter
 
@@ -108,7 +115,7 @@ def _models(schemas: dict[str, Any], roots: list[str], extra: str, output: Path)
     names = sorted({name for root in roots for name in _closure(schemas, root)})
     source = {n: _strip_extensions(s) for n, s in schemas.items()}
     if strict:
-        source = nulls.mark(source)
+        source = nulls.mark(source, client_nulls)
     document = {
         "openapi": "3.1.0",
         "info": {"title": "models", "version": "0"},
@@ -345,7 +352,7 @@ def _surface(
     for direction in naming.DIRECTIONS:
         module, extra = MODULE_KIND[direction]
         target = workdir / f"{surface.name}_{module}.py"
-        _models(schemas, [unions[direction]], extra, target)
+        _models(schemas, [unions[direction]], extra, target, surface.client_nulls)
         modules[direction] = target.read_text()
         if extra == "forbid":
             modules[direction] = nulls.rewrite(modules[direction], ".._runtime")

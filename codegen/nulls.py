@@ -111,9 +111,14 @@ def _properties(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str, str
         yield from _properties(node["additionalProperties"], f"{path}.*" if path else "*")
 
 
-def mark(schemas: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the schemas with the marks `generate` turns into null handling."""
-    unknown = sorted({name for name, _ in CLIENT_NULLS} - set(schemas))
+def mark(
+    schemas: dict[str, Any], exceptions: dict[tuple[str, str], str] | None = None
+) -> dict[str, Any]:
+    """A copy of the schemas with the marks `generate` turns into null handling. `exceptions`
+    are the nulls real clients send (CLIENT_NULLS, those of the Realtime spec, by default;
+    another surface's spec passes its own, often none)."""
+    table = CLIENT_NULLS if exceptions is None else exceptions
+    unknown = sorted({name for name, _ in table} - set(schemas))
     if unknown:
         raise ValueError(f"CLIENT_NULLS names schemas the spec lacks: {unknown}")
     # through JSON, not deepcopy: the YAML shares nodes between places (anchors), and a mark
@@ -125,7 +130,7 @@ def mark(schemas: dict[str, Any]) -> dict[str, Any]:
         for owner, prop, path, required in _properties(schema, ""):
             seen.add((name, path))
             node = owner["properties"][prop]
-            how = CLIENT_NULLS.get((name, path))
+            how = table.get((name, path))
             if how == OMITTED:
                 # the mark goes on the field holding the object (or the list of objects)
                 parent, _, field = path.rpartition(".")
@@ -137,7 +142,7 @@ def mark(schemas: dict[str, Any]) -> dict[str, Any]:
                 owner["properties"][prop][OMITTED_MARK] = sorted(omitted.pop(path))
         if omitted:
             raise ValueError(f"CLIENT_NULLS names fields {name} lacks: {sorted(omitted)}")
-    missing = sorted(set(CLIENT_NULLS) - seen)
+    missing = sorted(set(table) - seen)
     if missing:
         raise ValueError(f"CLIENT_NULLS names fields the spec lacks: {missing}")
     return marked

@@ -18,7 +18,9 @@ so a copy of spec/ elsewhere generates the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .nulls import CLIENT_NULLS
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Surface:
     label: str  # how docstrings name it: "GA", "realtime translation"
     kind: str = "dialect"  # "dialect" or "protocol": "the GA dialect", "the ... protocol"
     http: str | None = None  # OpenAPI file in spec/ whose schemas go to <name>/http_models.py
+    # nulls real clients send where the spec has none, by (schema, path): see codegen/nulls.py
+    client_nulls: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -38,6 +42,32 @@ class Surface:
 
 
 SURFACES: tuple[Surface, ...] = (
-    Surface("ga", "realtime.asyncapi.yaml", "ga", "ClientEvent", "ServerEvent", "GA"),
-    Surface("beta", "realtime.asyncapi.yaml", "beta", "BetaClientEvent", "BetaServerEvent", "beta"),
+    Surface(
+        "ga",
+        "realtime.asyncapi.yaml",
+        "ga",
+        "ClientEvent",
+        "ServerEvent",
+        "GA",
+        client_nulls=CLIENT_NULLS,
+    ),
+    Surface(
+        "beta",
+        "realtime.asyncapi.yaml",
+        "beta",
+        "BetaClientEvent",
+        "BetaServerEvent",
+        "beta",
+        client_nulls=CLIENT_NULLS,
+    ),
+    Surface(
+        "translation",
+        "translation.asyncapi.yaml",
+        "translation",
+        "TranslationClientEvent",
+        "TranslationServerEvent",
+        "realtime translation",
+        "protocol",
+        http="translation.openapi.yaml",
+    ),
 )

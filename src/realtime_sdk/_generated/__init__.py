@@ -9,4 +9,5 @@
 
 - `ga`: the GA dialect (spec/realtime.asyncapi.yaml)
 - `beta`: the beta dialect (spec/realtime.asyncapi.yaml)
+- `translation`: the realtime translation protocol (spec/translation.asyncapi.yaml)
 """
