@@ -49,5 +49,5 @@ def create_app(config: ServerConfig) -> Starlette:
             )
         ],
     )
-    app.state.realtime_auth = Authenticator(config.api_keys, config.ephemeral_keys)
+    app.state.realtime_auth = Authenticator(config.api_keys, config.keys)
     return app

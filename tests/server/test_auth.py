@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,63 +69,78 @@ def error_of(reply: Any, status: int) -> dict[str, Any]:
 
 
 def test_open_server_lets_anyone_in_but_checks_ek_keys() -> None:
-    keys = EphemeralKeys()
-    auth = Authenticator([], keys)
-    assert auth.check(None).kind == "open"
-    assert auth.check("anything").kind == "open"
-    with pytest.raises(AuthError):
-        auth.check("ek_never_issued")
-    key = keys.issue(ttl_s=60, session={"instructions": "x"})
-    grant = auth.check(key.value)
-    assert (grant.kind, grant.session) == ("ephemeral", {"instructions": "x"})
+    async def run() -> None:
+        keys = EphemeralKeys()
+        auth = Authenticator([], keys)
+        assert (await auth.check(None)).kind == "open"
+        assert (await auth.check("anything")).kind == "open"
+        with pytest.raises(AuthError):
+            await auth.check("ek_never_issued")
+        key = await keys.issue(ttl_s=60, session={"instructions": "x"})
+        grant = await auth.check(key.value)
+        assert (grant.kind, grant.session) == ("ephemeral", {"instructions": "x"})
+
+    asyncio.run(run())
 
 
 def test_api_keys_and_ephemeral_keys(clock: Clock) -> None:
-    keys = EphemeralKeys(clock=clock)
-    auth = Authenticator({"sk-a", "sk-b"}, keys)
-    assert auth.check("sk-b").kind == "api_key"
-    with pytest.raises(AuthError) as missing:
-        auth.check(None)
-    assert (missing.value.status, missing.value.code) == (401, None)
-    with pytest.raises(AuthError) as wrong:
-        auth.check("sk-c-not-a-key")
-    assert wrong.value.code == "invalid_api_key"
-    assert "sk-c-not-a-key" not in wrong.value.message
-    key = keys.issue(ttl_s=10, session={}, model="gpt-realtime-mini")
-    assert key.value.startswith("ek_") and key.expires_at == int(clock.now) + 10
-    assert auth.check(key.value).model == "gpt-realtime-mini"
-    with pytest.raises(AuthError) as not_here:
-        auth.check(key.value, ephemeral=False)
-    assert not_here.value.status == 403
-    clock.now += 10
-    with pytest.raises(AuthError) as expired:
-        auth.check(key.value)
-    assert "expired" in expired.value.message
+    async def run() -> None:
+        keys = EphemeralKeys(clock=clock)
+        auth = Authenticator({"sk-a", "sk-b"}, keys)
+        assert (await auth.check("sk-b")).kind == "api_key"
+        with pytest.raises(AuthError) as missing:
+            await auth.check(None)
+        assert (missing.value.status, missing.value.code) == (401, None)
+        with pytest.raises(AuthError) as wrong:
+            await auth.check("sk-c-not-a-key")
+        assert wrong.value.code == "invalid_api_key"
+        assert "sk-c-not-a-key" not in wrong.value.message
+        key = await keys.issue(ttl_s=10, session={}, model="gpt-realtime-mini")
+        assert key.value.startswith("ek_") and key.expires_at == int(clock.now) + 10
+        assert (await auth.check(key.value)).model == "gpt-realtime-mini"
+        with pytest.raises(AuthError) as not_here:
+            await auth.check(key.value, ephemeral=False)
+        assert not_here.value.status == 403
+        clock.now += 10
+        with pytest.raises(AuthError) as expired:
+            await auth.check(key.value)
+        assert "expired" in expired.value.message
+
+    asyncio.run(run())
 
 
 def test_grants_do_not_share_the_stored_session() -> None:
-    keys = EphemeralKeys()
-    auth = Authenticator([], keys)
-    key = keys.issue(ttl_s=60, session={"tools": []})
-    auth.check(key.value).session["tools"].append("mutated")
-    assert auth.check(key.value).session == {"tools": []}
+    async def run() -> None:
+        keys = EphemeralKeys()
+        auth = Authenticator([], keys)
+        key = await keys.issue(ttl_s=60, session={"tools": []})
+        (await auth.check(key.value)).session["tools"].append("mutated")
+        assert (await auth.check(key.value)).session == {"tools": []}
+
+    asyncio.run(run())
 
 
 def test_expired_keys_are_forgotten(clock: Clock) -> None:
-    keys = EphemeralKeys(clock=clock, max_keys=2)
-    first = keys.issue(ttl_s=10, session={})
-    keys.issue(ttl_s=10, session={})
-    clock.now += 11
-    keys.issue(ttl_s=10, session={})  # the store was full: expired keys make room
-    assert keys.get(first.value) is None
+    async def run() -> None:
+        keys = EphemeralKeys(clock=clock, max_keys=2)
+        first = await keys.issue(ttl_s=10, session={})
+        await keys.issue(ttl_s=10, session={})
+        clock.now += 11
+        await keys.issue(ttl_s=10, session={})  # the store was full: expired keys make room
+        assert await keys.get(first.value) is None
+
+    asyncio.run(run())
 
 
 def test_too_many_live_keys_is_429() -> None:
-    keys = EphemeralKeys(max_keys=1)
-    keys.issue(ttl_s=60, session={})
-    with pytest.raises(ApiError) as full:
-        keys.issue(ttl_s=60, session={})
-    assert full.value.status == 429
+    async def run() -> None:
+        keys = EphemeralKeys(max_keys=1)
+        await keys.issue(ttl_s=60, session={})
+        with pytest.raises(ApiError) as full:
+            await keys.issue(ttl_s=60, session={})
+        assert full.value.status == 429
+
+    asyncio.run(run())
 
 
 # -- POST /v1/realtime/client_secrets -----------------------------------------------------
@@ -357,7 +373,7 @@ def test_authorize_http_in_another_route() -> None:
     propagate (the app renders AuthError as the 401 body)."""
 
     async def whoami(request: Request) -> JSONResponse:
-        grant = authorize_http(request)
+        grant = await authorize_http(request)
         return JSONResponse({"kind": grant.kind, "session": grant.session, "model": grant.model})
 
     app = create_app(

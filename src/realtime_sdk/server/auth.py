@@ -18,9 +18,10 @@ A beta connection refused for its key is told the way the beta service did it: t
 socket is accepted, an `error` event (`invalid_api_key`) sent, and the socket closed
 with 3000 (`refuse_beta_ws`); beta clients wait for that, not for an HTTP status.
 
-`authorize_ws` / `authorize_http` return a `Grant` or raise `AuthError` (an `ApiError`,
-HTTP 401, OpenAI's body). In an HTTP route just let it propagate: the app's exception
-handler renders it. A websocket refusal goes out with `refuse_ws`.
+`authorize_ws` / `authorize_http` (coroutines: an `ek_` key may live in Redis) return a
+`Grant` or raise `AuthError` (an `ApiError`, HTTP 401, OpenAI's body). In an HTTP route
+just let it propagate: the app's exception handler renders it. A websocket refusal goes
+out with `refuse_ws`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from starlette.websockets import WebSocket
 from .._generated._runtime import new_event_id
 from .errors import ApiError
 from .http import accept
+from .state.base import KeyRecords, StateFull, StateUnavailable
+from .state.memory import MemoryKeys
 
 log = logging.getLogger("realtime_sdk.server")
 
@@ -49,7 +52,6 @@ KEY_SUBPROTOCOL = "openai-insecure-api-key."
 CLOSE_POLICY = 1008
 CLOSE_BETA_REFUSED = 3000  # what the beta service closed with after a refused key
 _CLOSE_REASON_MAX = 123  # bytes a close frame's reason may hold
-_PURGE_EVERY_S = 60
 
 
 class AuthError(ApiError):
@@ -81,21 +83,22 @@ class Grant:
 
 
 class EphemeralKeys:
-    """The in-memory store of issued keys, indexed by a hash so it holds no secret.
+    """Issued keys, kept by a `KeyRecords` store under a hash of the key (so the store
+    holds no secret): this process's memory by default, Redis to share them."""
 
-    Keys live in one process: a server restart (or another worker) forgets them.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.time, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        max_keys: int = 100_000,
+        records: KeyRecords | None = None,
+    ) -> None:
         self.clock = clock
-        self.max_keys = max_keys
-        self._keys: dict[bytes, EphemeralKey] = {}
-        self._purged_at = 0.0
+        self.records = records if records is not None else MemoryKeys(clock, max_keys)
 
     def now(self) -> int:
         return int(self.clock())
 
-    def issue(
+    async def issue(
         self,
         *,
         ttl_s: int,
@@ -103,11 +106,6 @@ class EphemeralKeys:
         model: str | None = None,
         dialect: str = "ga",
     ) -> EphemeralKey:
-        self._purge()
-        if len(self._keys) >= self.max_keys:
-            raise ApiError(
-                429, "Too many live client secrets on this server.", code="rate_limit_exceeded"
-            )
         key = EphemeralKey(
             value=EPHEMERAL_PREFIX + secrets.token_hex(16),
             expires_at=self.now() + ttl_s,
@@ -115,23 +113,45 @@ class EphemeralKeys:
             model=model,
             dialect=dialect,
         )
-        self._keys[_digest(key.value)] = key
+        record = {"expires_at": key.expires_at, "session": key.session, "model": model}
+        record["dialect"] = dialect
+        try:
+            await self.records.put(_digest(key.value), json.dumps(record), key.expires_at)
+        except StateFull:
+            raise ApiError(
+                429, "Too many live client secrets on this server.", code="rate_limit_exceeded"
+            ) from None
+        except StateUnavailable as exc:
+            raise unavailable(exc) from None
         return key
 
-    def get(self, value: str) -> EphemeralKey | None:
-        """The key as issued, expired or not; None when this server never issued it."""
-        return self._keys.get(_digest(value))
+    async def get(self, value: str) -> EphemeralKey | None:
+        """The key as issued, expired or not; None when this service never issued it (or
+        has forgotten it since it expired)."""
+        try:
+            found = await self.records.get(_digest(value))
+        except StateUnavailable as exc:
+            raise unavailable(exc) from None
+        if found is None:
+            return None
+        record = json.loads(found)
+        return EphemeralKey(
+            value, record["expires_at"], record["session"], record["model"], record["dialect"]
+        )
 
-    def _purge(self) -> None:
-        now = self.clock()
-        if now - self._purged_at < _PURGE_EVERY_S and len(self._keys) < self.max_keys:
-            return
-        self._purged_at = now
-        self._keys = {h: k for h, k in self._keys.items() if k.expires_at > now}
+
+def unavailable(exc: StateUnavailable) -> ApiError:
+    """A 503 for what needs the shared store while it is away; sessions open go on."""
+    return ApiError(
+        503,
+        f"The server's shared state is unreachable ({exc}); retry shortly.",
+        code="service_unavailable",
+        type="server_error",
+    )
 
 
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode()).digest()
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _masked(key: str) -> str:
@@ -152,10 +172,10 @@ class Authenticator:
     def open(self) -> bool:
         return not self.api_keys
 
-    def check(self, key: str | None, *, ephemeral: bool = True) -> Grant:
+    async def check(self, key: str | None, *, ephemeral: bool = True) -> Grant:
         """The grant for `key`, or AuthError; `ephemeral=False` refuses `ek_` keys."""
         if key is not None and key.startswith(EPHEMERAL_PREFIX):
-            return self._check_ephemeral(key, ephemeral)
+            return await self._check_ephemeral(key, ephemeral)
         if self.open:
             return Grant("open")
         if not key:
@@ -170,8 +190,8 @@ class Authenticator:
             raise AuthError(f"Incorrect API key provided: {_masked(key)}.")
         return Grant("api_key")
 
-    def _check_ephemeral(self, key: str, allowed: bool) -> Grant:
-        issued = self.keys.get(key)
+    async def _check_ephemeral(self, key: str, allowed: bool) -> Grant:
+        issued = await self.keys.get(key)
         if issued is None:
             raise AuthError(f"Incorrect API key provided: {_masked(key)}.")
         if issued.expires_at <= self.keys.now():
@@ -212,17 +232,17 @@ def offered_key(websocket: WebSocket) -> str | None:
     return None
 
 
-def authorize_ws(websocket: WebSocket, *, ephemeral: bool = True) -> Grant:
+async def authorize_ws(websocket: WebSocket, *, ephemeral: bool = True) -> Grant:
     """The grant of a websocket handshake, or AuthError (send it with `refuse_ws`);
     `ephemeral=False` where only an API key will do (a sideband socket)."""
-    return authenticator(websocket).check(offered_key(websocket), ephemeral=ephemeral)
+    return await authenticator(websocket).check(offered_key(websocket), ephemeral=ephemeral)
 
 
-def authorize_http(connection: HTTPConnection, *, ephemeral: bool = True) -> Grant:
+async def authorize_http(connection: HTTPConnection, *, ephemeral: bool = True) -> Grant:
     """The grant of an HTTP request (Bearer header), or AuthError, which the app renders
     as a 401 JSON body; `ephemeral=False` for routes only an API key may call."""
     try:
-        return authenticator(connection).check(bearer_key(connection), ephemeral=ephemeral)
+        return await authenticator(connection).check(bearer_key(connection), ephemeral=ephemeral)
     except AuthError as exc:
         _log_refusal(connection, exc)
         raise

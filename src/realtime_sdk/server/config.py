@@ -10,6 +10,8 @@ from ..backends.base import Responder, TurnTakingBackend
 from ..transports.webrtc.ice import IceConfig
 from ..transports.websocket import MAX_FRAME_BYTES
 from .auth import EphemeralKeys
+from .state.base import SharedState
+from .state.memory import MemoryState
 
 Backend = Responder | TurnTakingBackend
 
@@ -25,7 +27,12 @@ class ServerConfig:
     max_frame_bytes: int = MAX_FRAME_BYTES
     # browser origins allowed to call the HTTP routes; ["*"]: any (local use, logged)
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
-    # issued `ek_` keys; pass one store to several apps to let them share keys
-    ephemeral_keys: EphemeralKeys = field(default_factory=EphemeralKeys)
+    # keys and calls shared with the service's other processes (Redis), or this one's only
+    state: SharedState = field(default_factory=MemoryState)
+    # issued `ek_` keys; None: kept by `state`. Pass one to several apps to share keys
+    ephemeral_keys: EphemeralKeys | None = None
     # WebRTC calls: STUN/TURN servers (none: host candidates only) and the loopback rule
     ice: IceConfig = field(default_factory=IceConfig)
+
+    def __post_init__(self) -> None:
+        self.keys = self.ephemeral_keys or EphemeralKeys(records=self.state.keys)

@@ -16,9 +16,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..._generated._runtime import new_id
-from ...server.auth import authorize_http
+from ...server.auth import authorize_http, unavailable
 from ...server.config import ServerConfig
 from ...server.errors import ApiError
+from ...server.state.base import StateUnavailable
 from ...transports.webrtc.sdp import SdpError, check_sdp
 from .call_registry import Call, CallRegistry
 from .dialect import for_dialect
@@ -35,10 +36,10 @@ CALL_PREFIX = "rtc_"
 def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> list[BaseRoute]:
     """The calls routes, and the sideband websocket (`/v1/realtime?call_id=`); put them
     before the app's own `/v1/realtime` route, which then sees every other connection."""
-    calls = registry if registry is not None else CallRegistry(ice=config.ice)
+    calls = registry or CallRegistry(ice=config.ice, directory=config.state.calls)
 
     async def create_call(request: Request) -> Response:
-        grant = authorize_http(request)
+        grant = await authorize_http(request)
         sdp, update = await read_offer(request)
         try:
             sdp = check_sdp(sdp)  # refused before a back-end and a VAD model are made for it
@@ -64,7 +65,7 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         # an offer posted the beta way, or with a beta session's key, speaks beta
         legacy = request.url.path.rstrip("/").endswith("/v1/realtime")
         dialect = "beta" if legacy or grant.dialect == "beta" else "ga"
-        calls.start(call, SessionDriver(for_dialect(transport, dialect), session, backend))
+        await calls.start(call, SessionDriver(for_dialect(transport, dialect), session, backend))
         log.info(
             "call %s opened: session=%s model=%s dialect=%s client=%s answer_ms=%.1f",
             call.id, session.config["id"], model, dialect, host,
@@ -79,9 +80,13 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         )
 
     async def hangup(request: Request) -> Response:
-        authorize_http(request, ephemeral=False)  # the application's, not a browser's
+        await authorize_http(request, ephemeral=False)  # the application's, not a browser's
         call_id = request.path_params["call_id"]
-        if not await calls.hangup(call_id):
+        try:
+            found = await calls.directory.hangup(call_id)  # wherever the call runs
+        except StateUnavailable as exc:
+            raise unavailable(exc) from None
+        if not found:
             raise ApiError(404, f"Call '{call_id}' not found.", code="not_found", param="call_id")
         return Response(status_code=200)
 
@@ -89,5 +94,5 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         Route("/v1/realtime/calls", create_call, methods=["POST"]),
         Route("/v1/realtime", create_call, methods=["POST"]),  # the beta way to post an offer
         Route("/v1/realtime/calls/{call_id}/hangup", hangup, methods=["POST"]),
-        sideband_route(calls, config.max_frame_bytes),
+        sideband_route(calls.directory, config.max_frame_bytes),
     ]

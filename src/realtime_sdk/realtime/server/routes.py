@@ -33,7 +33,7 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
     async def realtime(websocket: WebSocket) -> None:
         dialect = websocket_dialect(websocket)
         try:
-            grant = authorize_ws(websocket)
+            grant = await authorize_ws(websocket)
         except AuthError as exc:
             await refuse_ws(websocket, exc, dialect)
             return
@@ -59,5 +59,5 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
 
     # the calls routes come first: their sideband route takes `/v1/realtime?call_id=`
     routes: list[BaseRoute] = [*call_routes(config), WebSocketRoute("/v1/realtime", realtime)]
-    routes += client_secret_routes(config.default_model, config.ephemeral_keys.clock)
+    routes += client_secret_routes(config.default_model, config.keys.clock)
     return routes

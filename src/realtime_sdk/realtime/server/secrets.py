@@ -130,7 +130,7 @@ def effective_session(
 
 def client_secret_routes(default_model: str, clock: Callable[[], float] = time.time) -> list[Route]:
     async def create_client_secret(request: Request) -> JSONResponse:
-        authorize_http(request, ephemeral=False)
+        await authorize_http(request, ephemeral=False)
         data = await _json_body(request)
         parsed = _strict(_ClientSecretRequest, data)
         update: dict[str, Any] = {}
@@ -145,7 +145,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
             update = parsed.session.model_dump(mode="json", exclude_unset=True, by_alias=True)
         model = update.get("model") or default_model
         session = effective_session(update, model, int(clock()))
-        key = authenticator(request).keys.issue(
+        key = await authenticator(request).keys.issue(
             ttl_s=_ttl(parsed.expires_after, DEFAULT_TTL_S),
             session=partial_session(update),
             model=update.get("model"),
@@ -153,7 +153,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         return JSONResponse({"value": key.value, "expires_at": key.expires_at, "session": session})
 
     async def create_beta_session(request: Request) -> JSONResponse:
-        authorize_http(request, ephemeral=False)
+        await authorize_http(request, ephemeral=False)
         data = await _json_body(request)
         parsed = _strict(_BetaSessionRequest, data)
         beta = parsed.model_dump(mode="json", exclude_unset=True, by_alias=True)
@@ -166,7 +166,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         model = update.get("model") or default_model
         session = effective_session(update, model, int(clock()), param_prefix="")
         secret = parsed.client_secret
-        key = authenticator(request).keys.issue(
+        key = await authenticator(request).keys.issue(
             ttl_s=_ttl(secret.expires_after if secret else None, BETA_DEFAULT_TTL_S),
             session=partial_session(update),
             model=update.get("model"),
