@@ -70,4 +70,14 @@ SURFACES: tuple[Surface, ...] = (
         "protocol",
         http="translation.openapi.yaml",
     ),
+    Surface(
+        "live",
+        "live.asyncapi.yaml",
+        "live",
+        "ClientEvent",
+        "ServerEvent",
+        "GPT-Live",
+        "protocol",
+        http="live.openapi.yaml",
+    ),
 )

@@ -10,4 +10,5 @@
 - `ga`: the GA dialect (spec/realtime.asyncapi.yaml)
 - `beta`: the beta dialect (spec/realtime.asyncapi.yaml)
 - `translation`: the realtime translation protocol (spec/translation.asyncapi.yaml)
+- `live`: the GPT-Live protocol (spec/live.asyncapi.yaml)
 """
