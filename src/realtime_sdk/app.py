@@ -6,6 +6,8 @@ CORS and the key store every route checks.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -36,8 +38,18 @@ def create_app(config: ServerConfig) -> Starlette:
 
     routes: list[BaseRoute] = realtime_routes(config)
     routes += playground_routes()  # the page at `/`
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await config.state.start()  # connects to Redis (if shared) and listens for links
+        try:
+            yield
+        finally:
+            await config.state.close()
+
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         exception_handlers={ApiError: handle_api_error},
         middleware=[
             Middleware(
