@@ -30,7 +30,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import fuzz_spec
@@ -92,43 +91,12 @@ class Case:
 # -- the pool of valid events, from hypothesis-jsonschema ------------------------------
 
 
-def _hypothesis_jsonschema_compat() -> None:
-    """hypothesis-jsonschema 0.23.1 (the newest) drives hypothesis's `many` through
-    `more()`, which hypothesis >= 6.150 replaced by iteration inside a `with` block.
-    Give it back a `many` with `more()` on top of the new one, so `from_schema` works
-    with the hypothesis the rest of the tests use."""
-    import hypothesis_jsonschema._from_schema as from_schema_module
-    from hypothesis.internal.conjecture import utils
-
-    if hasattr(utils.many, "more"):
-        return
-    new_many = utils.many
-
-    class Many:
-        def __init__(self, data: Any, **kwargs: Any) -> None:
-            self._many = new_many(data, **kwargs)
-            self._many.__enter__()
-            self._elements = iter(self._many)
-
-        def more(self) -> bool:
-            if next(self._elements, StopIteration) is StopIteration:
-                self._many.__exit__(None, None, None)
-                return False
-            return True
-
-        def reject(self, why: str | None = None) -> None:
-            self._many.reject(why)
-
-    from_schema_module.cu = SimpleNamespace(many=Many)  # type: ignore[attr-defined]
-
-
 def _draw(event: ClientEvent, seed: int, count: int) -> list[dict[str, Any]]:
     """`count` schema-valid events (fewer when the schema allows fewer), seeded."""
+    from helpers.jsonschema_strategies import from_schema
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
-    from hypothesis_jsonschema import from_schema
 
-    _hypothesis_jsonschema_compat()
     drawn: list[dict[str, Any]] = []
     strategy = from_schema(fuzz_spec.inlined(event.schema_name), codec="utf-8")
 
