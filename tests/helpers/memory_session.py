@@ -86,14 +86,15 @@ async def drive(
     *,
     channel_size: int = 0,
     stop_timeout: float = 10.0,
+    mcp: Any = None,
     **session: Any,
 ) -> None:
     """Run `script` against a session on `backend` (ids counting from 1), then close the
     client's end and wait for the driver to finish; `channel_size` frames in flight each way
-    (0: no limit), as a socket's buffers would hold."""
+    (0: no limit), as a socket's buffers would hold; `mcp`: the driver's McpClient."""
     client_end, server_end = MemoryTransport.pair(channel_size)
     made = Session(ids=Ids.counting(), capabilities=backend.capabilities, **session)
-    driver = SessionDriver(server_end, made, backend)
+    driver = SessionDriver(server_end, made, backend, mcp=mcp)
     task = asyncio.create_task(driver.run())
     talker = client(client_end)
     await talker.until("session.created")

@@ -29,8 +29,14 @@ class ItemEvents(SessionCore):
         ):
             self._unsupported_feature(event, "text input")
             return
-        if kind.startswith("mcp_"):
+        if kind.startswith("mcp_") and not self.capabilities.function_calls:
             self._unsupported_feature(event, "MCP items")
+            return
+        if kind == "mcp_approval_response" and not self.mcp.decide(
+            str(data["approval_request_id"]), bool(data["approve"])
+        ):
+            message = f"No MCP approval request with id '{data['approval_request_id']}'."
+            self._refuse(event, "invalid_value", message, "item.approval_request_id")
             return
         try:
             stored = client_item(data, "item", self.in_format, self.ids)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from ..._generated._runtime import to_json
 from ...audio import AudioFormat, Int16Array
+from .mcp_tools import McpServer
 from .wire import AudioDelta
 
 
@@ -109,6 +110,26 @@ class InputAudio:
     source: Samples | None = None
 
 
+@dataclass(frozen=True)
+class ListMcpTools:
+    """List the tools of this MCP server, then report to `mcp_tools_listed` or
+    `mcp_tools_failed` with its `item_id`."""
+
+    server: McpServer
+
+
+@dataclass(frozen=True)
+class McpCall:
+    """Run this MCP tool call (the `mcp_call` item is open in the response), then report
+    to `mcp_call_done` with the output or the error."""
+
+    response_id: str
+    item_id: str
+    server: McpServer
+    name: str
+    arguments: str
+
+
 Output = (
     Send
     | StartResponse
@@ -118,4 +139,5 @@ Output = (
     | InputAudio
     | PlayAudio
     | AudioDone
+    | ListMcpTools
 )

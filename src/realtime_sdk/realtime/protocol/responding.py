@@ -13,6 +13,7 @@ from ..._generated.ga import server_stub as ev
 from .config import output_format, voice_name
 from .conversation import ItemError
 from .items import KeptAudio, client_item
+from .mcp_tools import backend_items, backend_tool_choice, backend_tools
 from .outputs import (
     AudioDone,
     CancelResponse,
@@ -57,6 +58,16 @@ class Responding(SessionCore):
                 f"Conversation already has an active response in progress: {self._active.id}."
                 " Wait until the response is finished before creating a new one.",
                 None,
+            )
+            return
+        unknown = self._unlisted_mcp(params.get("tools"))
+        if unknown is not None:
+            self._refuse(
+                event,
+                "unsupported_feature",
+                "An MCP server can be used in a response only when it is among the"
+                " session's tools (this server lists tools once, per session).",
+                f"response.tools[{unknown}]",
             )
             return
         try:
@@ -191,10 +202,23 @@ class Responding(SessionCore):
             self.transcripts.reply_begins(run.id)
             if self.input_buffer.vad is not None:
                 self.input_buffer.vad.cancel_idle()
-        self._outputs.append(
-            StartResponse(run.id, [s.wire() for s in stored], config, out_of_band, audio)
-        )
+        items = backend_items(s.wire() for s in stored)
+        backend = {
+            **config,
+            "tools": backend_tools(config.get("tools") or [], self.mcp),
+            "tool_choice": backend_tool_choice(config.get("tool_choice")),
+        }
+        self._outputs.append(StartResponse(run.id, items, backend, out_of_band, audio))
         return run
+
+    def _unlisted_mcp(self, tools: Any) -> int | None:
+        """The index of a response's MCP tool that is not one of the session's servers."""
+        for index, tool in enumerate(tools or []):
+            if isinstance(tool, dict) and tool.get("type") == "mcp":
+                known = self.mcp.servers.get(str(tool.get("server_label")))
+                if known is None or known.url != tool.get("server_url", known.url):
+                    return index
+        return None
 
     def _new_run(self, config: dict[str, Any], *, out_of_band: bool) -> ResponseRun:
         return ResponseRun(

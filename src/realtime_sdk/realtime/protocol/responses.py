@@ -315,6 +315,20 @@ class ResponseRun:
         self._close_item()
         return call_id
 
+    def add_item(self, data: dict[str, Any]) -> tuple[StoredItem, int]:
+        """An output item of another kind (MCP): added now, closed by `close_item`;
+        its stored form and output index."""
+        self._close_item()
+        item = self._open_item(data, str(data["type"]))
+        return item.stored, item.output_index
+
+    def close_item(self) -> None:
+        """The item `add_item` opened is done (its data as it is now)."""
+        self._close_item()
+
+    def open_item_id(self) -> str | None:
+        return self._open.stored.id if self._open is not None else None
+
     def finish(self, status: str = "completed", details: dict[str, Any] | None = None) -> None:
         """Close what is open and send response.done; idempotent."""
         if self.done:

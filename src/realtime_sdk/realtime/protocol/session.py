@@ -29,6 +29,7 @@ from ..._generated.ga import server_stub as ev
 from .capabilities import Capabilities
 from .config import ConfigError, apply_update, input_format
 from .item_events import ItemEvents
+from .mcp_session import McpSession
 from .refusals import error_event
 from .session_core import MAX_FAULTS
 from .turn_detection import VadConfig, VadConfigError
@@ -39,7 +40,7 @@ __all__ = ["MAX_FAULTS", "MIN_COMMIT_MS", "Capabilities", "Session"]
 log = logging.getLogger("realtime_sdk.session")
 
 
-class Session(TurnTaking, ItemEvents, ServerBase):
+class Session(TurnTaking, McpSession, ItemEvents, ServerBase):
     def receive(self, raw: str | bytes | dict[str, Any]) -> None:
         """One client event off the wire; a refused one is answered with `error`. Then `take()`.
 
@@ -68,8 +69,11 @@ class Session(TurnTaking, ItemEvents, ServerBase):
 
     def on_session_update(self, event: c.SessionUpdateEvent) -> None:
         update = event.session.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        servers = None
         try:
             config = apply_update(self._config, update)
+            if "tools" in update:
+                config, servers = self._mcp_config(config, "session.tools")
             detection = VadConfig.from_turn_detection(config["audio"]["input"]["turn_detection"])
         except ConfigError as exc:
             self._refuse(event, exc.code, exc.message, exc.param)
@@ -81,3 +85,5 @@ class Session(TurnTaking, ItemEvents, ServerBase):
         self._set_config(config)
         self.input_buffer.reconfigure(input_format(config), detection)
         self.emit(ev.session_updated(session=self._config))
+        if servers is not None:
+            self._set_mcp_tools(servers)

@@ -15,6 +15,7 @@ from ..._generated.ga import server_stub as ev
 from ...audio import AudioFormat
 from .capabilities import Capabilities
 from .config import (
+    ConfigError,
     apply_update,
     default_session,
     default_transcription_session,
@@ -23,6 +24,7 @@ from .config import (
 from .conversation import Conversation
 from .ids import Ids
 from .input_buffer import InputBuffer
+from .mcp_tools import McpConfigError, McpServer, McpTools, mcp_servers, split_secrets
 from .outputs import Output, Send
 from .refusals import error_event
 from .responses import ResponseRun
@@ -69,6 +71,10 @@ class SessionCore:
             settings = default_session(self.ids.session(), model, now_s)
         if config:
             settings = apply_update(settings, {**config, "type": kind})
+        self.mcp = McpTools()
+        self._mcp_first: list[McpServer] = []  # listed once session.created is out
+        if config and config.get("tools"):
+            settings, self._mcp_first = self._mcp_config(settings, "session.tools")
         self._config = settings
         self._in_format = input_format(settings)
         self.conversation = Conversation(self.ids.conversation())
@@ -152,6 +158,24 @@ class SessionCore:
         self.emit(error_event("server_error", message, None, event_id, kind="server_error"))
 
     # -- shared by the parts --------------------------------------------------
+    def _mcp_config(
+        self, settings: dict[str, Any], param: str
+    ) -> tuple[dict[str, Any], list[McpServer]]:
+        """`settings` with its MCP tools' secrets kept out of it, and the MCP servers it
+        names; ConfigError for MCP tools this session cannot honour."""
+        public, secrets = split_secrets(settings.get("tools") or [])
+        try:
+            servers = mcp_servers(public, secrets, self.ids.item, param)
+        except McpConfigError as exc:
+            raise ConfigError(exc.code, exc.message, exc.param) from None
+        if servers and not self._capabilities.function_calls:
+            raise ConfigError(
+                "unsupported_feature",
+                "This server's back-end does not call tools, so it cannot use MCP servers.",
+                f"{param}[{servers[0].index}]",
+            )
+        return {**settings, "tools": public}, servers
+
     def emit(self, event: Any) -> None:
         """Queue a server event; one this transport does not carry is not sent."""
         carried = ev.TRANSPORTS.get(getattr(event, "type", ""))

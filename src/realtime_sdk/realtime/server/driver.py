@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from typing import Any
 
 from ...audio import Int16Array, WireEncoder
@@ -41,11 +42,14 @@ from ...transports.base import (
     PlaybackStopped,
     Transport,
 )
+from ..protocol.mcp_tools import backend_items, parse_arguments
 from ..protocol.outputs import (
     AudioDone,
     CancelResponse,
     ClearOutputAudio,
     InputAudio,
+    ListMcpTools,
+    McpCall,
     Output,
     PlayAudio,
     Samples,
@@ -54,10 +58,14 @@ from ..protocol.outputs import (
     Transcribe,
 )
 from ..protocol.session import Session
+from .mcp_client import McpClient, McpFailure
 from .outbox import CLOSE_SERVER_FAULT, CloseTransport, Outbox
 from .pieces import ResponseWriter, TurnFeed
 
 log = logging.getLogger("realtime_sdk.session")
+
+# back-end rounds in one response: each after MCP calls it made ran, with their outputs
+MAX_TOOL_ROUNDS = 8
 
 
 class SessionFailed(Exception):
@@ -80,8 +88,11 @@ class SessionDriver:
         backend: Responder | TurnTakingBackend,
         *,
         queue_size: int = 256,
+        mcp: McpClient | None = None,
     ) -> None:
+        """`mcp` lists and calls the session's MCP tools (default: its standard time limits)."""
         self.transport = transport
+        self._mcp = mcp or McpClient()
         self.session = session
         self.backend = backend
         # decided once: a runtime-checkable Protocol's isinstance walks its members, and the
@@ -274,6 +285,8 @@ class SessionDriver:
                 await self._turns.receive_audio(out.audio, self.session.in_format)
         elif isinstance(out, ClearOutputAudio):
             self._clear(out)
+        elif isinstance(out, ListMcpTools):
+            self._spawn(f"mcp-list:{out.server.item_id}", self._list_mcp_tools(out))
 
     def _spawn(self, key: str, work: Any) -> None:
         task = asyncio.create_task(work, name=f"realtime-{key}")
@@ -302,20 +315,73 @@ class SessionDriver:
             audio_format=session.in_format,
         )
         try:
-            async for piece in self.backend.respond(request):
-                if isinstance(piece, AudioChunk) and self._player is not None:
-                    # a back-end faster than real time waits here, not the whole session:
-                    # once what it made so far is with the player, until the player has room
-                    await self._outbox.join()
-                    await self._player.room()
-                writer.apply(piece)
-                await self._flush()
+            ran = await self._approved_calls(response_id)
+            for _ in range(MAX_TOOL_ROUNDS):
+                if ran:  # the back-end answers again, now with the calls' outputs
+                    request = replace(request, items=self._items_after(start))
+                ran = False
+                async for piece in self.backend.respond(request):
+                    if isinstance(piece, AudioChunk) and self._player is not None:
+                        # a back-end faster than real time waits here, not the whole session:
+                        # once what it made so far is with the player, until it has room
+                        await self._outbox.join()
+                        await self._player.room()
+                    call = writer.apply(piece)
+                    await self._flush()
+                    if call is not None:
+                        await self._run_mcp_call(call)
+                        ran = True
+                if not ran:
+                    break
             writer.finish()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("back-end failed in response %s", response_id)
             writer.finish(failure_message(exc, "making this response"))
+        await self._flush()
+
+    def _items_after(self, start: StartResponse) -> list[dict[str, Any]]:
+        """The response's input and what it has made so far, as the back-end sees them."""
+        run = self.session.response(start.response_id)
+        made = [stored.wire() for stored in run.output] if run is not None else []
+        return start.items + backend_items(made)
+
+    async def _approved_calls(self, response_id: str) -> bool:
+        """Run the calls the client approved since the last response; whether any ran."""
+        ran = False
+        while (call := self.session.next_approved_call(response_id)) is not None:
+            await self._flush()
+            await self._run_mcp_call(call)
+            ran = True
+        return ran
+
+    async def _run_mcp_call(self, call: McpCall) -> None:
+        arguments = parse_arguments(call.arguments)
+        if arguments is None:
+            error = {
+                "type": "protocol_error",
+                "code": -32602,  # JSON-RPC: invalid params
+                "message": "The call's arguments are not a JSON object.",
+            }
+            self.session.mcp_call_done(call, error=error)
+        else:
+            try:
+                output = await self._mcp.call_tool(call.server, call.name, arguments)
+            except McpFailure as failure:
+                self.session.mcp_call_done(call, error=failure.error())
+            else:
+                self.session.mcp_call_done(call, output=output)
+        await self._flush()
+
+    async def _list_mcp_tools(self, job: ListMcpTools) -> None:
+        item_id = job.server.item_id
+        try:
+            tools = await self._mcp.list_tools(job.server)
+        except McpFailure as failure:
+            self.session.mcp_tools_failed(item_id, failure.message)
+        else:
+            self.session.mcp_tools_listed(item_id, tools)
         await self._flush()
 
     async def _transcribe(self, job: Transcribe) -> None:

@@ -27,7 +27,7 @@ from ...backends.base import (
     UserTranscript,
 )
 from ..protocol.config import output_format
-from ..protocol.outputs import Samples
+from ..protocol.outputs import McpCall, Samples
 from ..protocol.session import Session
 
 log = logging.getLogger("realtime_sdk.session")
@@ -50,14 +50,15 @@ class ResponseWriter:
         self._to_player = False  # the player takes the back-end's samples (see above)
         self._held: Int16Array | None = None  # samples the encoder has given no bytes for yet
 
-    def apply(self, piece: ResponsePiece) -> None:
+    def apply(self, piece: ResponsePiece) -> McpCall | None:
+        """Into the session; an MCP call to run comes back (the driver runs it)."""
         session = self.session
         if isinstance(piece, UserTranscript):
             session.user_transcript(piece.text)
-            return
+            return None
         run = session.response(self.response_id)
         if run is None:
-            return  # cancelled: what still arrives is dropped
+            return None  # cancelled: what still arrives is dropped
         if isinstance(piece, AudioChunk):
             encoder = self.encoder
             if encoder is None or encoder.rate != piece.rate:
@@ -68,7 +69,7 @@ class ResponseWriter:
             data = encoder.process(samples)
             if not self._to_player:
                 run.audio(data)
-                return
+                return None
             # a copy: the player reads it later, and a back-end may reuse its array by then
             source = samples.copy()
             if self._held is not None:
@@ -83,7 +84,8 @@ class ResponseWriter:
             run.transcript(piece.text)
         elif isinstance(piece, FunctionCall):
             self.finish_audio()  # the audio's tail belongs to the message before the call
-            run.function_call(piece.name, piece.arguments, piece.call_id)
+            return session.tool_call(self.response_id, piece.name, piece.arguments, piece.call_id)
+        return None
 
     def finish_audio(self) -> None:
         """The resampler holds back about a millisecond: without this, the end of the
