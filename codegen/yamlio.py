@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,18 @@ _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def read_source(source: str) -> bytes:
-    """Bytes of a path, or of a URL when one is given (the only network use)."""
+    """Bytes of a path, or of a URL when one is given."""
     if source.startswith(("http://", "https://")):
-        with urllib.request.urlopen(source, timeout=120) as reply:
-            data: bytes = reply.read()
-            return data
+        return fetch(source)[0]
     return Path(source).read_bytes()
+
+
+def fetch(url: str, timeout_s: float = 30.0) -> tuple[bytes, str | None]:
+    """Bytes of a URL and the day its server says it last changed (`Last-Modified`)."""
+    with urllib.request.urlopen(url, timeout=timeout_s) as reply:
+        data: bytes = reply.read()
+        modified = reply.headers.get("Last-Modified")
+    return data, parsedate_to_datetime(modified).date().isoformat() if modified else None
 
 
 def load_bytes(data: bytes) -> Any:

@@ -61,6 +61,7 @@ ASSERTIONS = frozenset(
         "maxItems",
         "minLength",
         "maxLength",
+        "pattern",
         "minimum",
         "maximum",
         "exclusiveMinimum",
@@ -374,6 +375,10 @@ class Strategies:
             low, high = node.get("minLength", 0), node.get("maxLength", math.inf)
             if node.get("format") == "uri":
                 return URIS.filter(lambda text: low <= len(text) <= high)
+            if "pattern" in node:
+                # JSON Schema searches for the pattern; a full match is one such string
+                matching = st.from_regex(node["pattern"], fullmatch=True)
+                return matching.filter(lambda text: low <= len(text) <= high)
             return st.text(min_size=low, max_size=min(max(low, 8), high))
         if kind in ("integer", "number"):
             return self._number(kind, node)

@@ -21,6 +21,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import find
+from hypothesis.strategies import from_regex
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
@@ -124,14 +126,23 @@ def sample(node: Any) -> Any:
         keep |= {p for p in properties if p in TAGS and _fixed(properties[p])}
         return {p: sample(properties[p]) for p in properties if p in keep}
     if kind == "array":
-        return []
+        return [sample(node.get("items", {}))] * node.get("minItems", 0)
     if kind == "string":
+        if "pattern" in node:
+            return smallest_match(node["pattern"])
         return "x" * max(1, node.get("minLength", 0))
     if kind in ("integer", "number"):
         return node.get("minimum", 1)
     if kind == "boolean":
         return True
     return {} if kind is None else None
+
+
+@functools.cache
+def smallest_match(pattern: str) -> str:
+    """The simplest string matching a `pattern` (hypothesis shrinks to it, the same each time)."""
+    found: str = find(from_regex(pattern, fullmatch=True), lambda _: True)
+    return found
 
 
 def _fixed(node: Any) -> bool:

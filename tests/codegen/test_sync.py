@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from helpers.need import need
-from helpers.paths import ROOT
+from helpers.paths import ROOT, SHARED_UPSTREAM
 from helpers.upstream import beta_document, upstream_candidates
 
 from codegen import changelog, sync, yamlio
-from codegen.paths import EVENTS_SPEC, HTTP_SPEC
+from codegen.paths import EVENTS_SPEC, HTTP_SPEC, SPEC_DIR
+from realtime_sdk._generated import http_models
 
 FIXTURES = ROOT / "tests" / "fixtures" / "sync"
 
 
 def run_sync(*args: str) -> str:
+    """`codegen sync` of the Realtime surface alone (the fixtures hold only its schemas)."""
     done = subprocess.run(
-        [sys.executable, "-m", "codegen", "sync", *args],
+        [sys.executable, "-m", "codegen", "sync", "--only", "realtime", *args],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -28,23 +31,37 @@ def run_sync(*args: str) -> str:
     return done.stdout
 
 
+def changelog_of(out: str) -> list[str]:
+    """The changelog part of sync's output: from its `N protocol changes` line on."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if " protocol change" in line)
+    return lines[start:]
+
+
 def test_changelog_names_exactly_the_changes_of_a_new_upstream_version(tmp_path: Path) -> None:
     run_sync(str(FIXTURES / "upstream-v1.yaml"), "--out", str(tmp_path))
     out = run_sync(str(FIXTURES / "upstream-v2.yaml"), "--out", str(tmp_path))
-    assert out.splitlines() == [
+    assert changelog_of(out) == [
         "3 protocol changes:",
-        "+ event ga/server: input_audio_buffer.cleared",
-        "~ field RealtimeSessionConfig.max_output_tokens: integer -> string",
-        "- enum RealtimeSessionConfig.output_modalities[]: 'text'",
+        "realtime: 3",
+        "  added:",
+        "    + event ga/server: input_audio_buffer.cleared",
+        "  removed:",
+        "    - enum RealtimeSessionConfig.output_modalities[]: 'text'",
+        "  changed:",
+        "    ~ field RealtimeSessionConfig.max_output_tokens: integer -> string",
+        "left out: none of upstream's realtime and live parts",
     ]
 
 
 def test_sync_of_an_unchanged_document_reports_no_change(tmp_path: Path) -> None:
     run_sync(str(FIXTURES / "upstream-v1.yaml"), "--out", str(tmp_path))
     first = (tmp_path / EVENTS_SPEC.name).read_bytes()
+    history = (tmp_path / "HISTORY.md").read_text()
     out = run_sync(str(FIXTURES / "upstream-v1.yaml"), "--out", str(tmp_path))
-    assert out.strip() == "0 protocol changes."
+    assert changelog_of(out)[0] == "0 protocol changes."
     assert (tmp_path / EVENTS_SPEC.name).read_bytes() == first
+    assert (tmp_path / "HISTORY.md").read_text() == history  # no entry for no change
 
 
 def test_spec_keeps_facts_and_drops_upstream_prose(tmp_path: Path) -> None:
@@ -72,14 +89,23 @@ def _recorded_upstream() -> Path | None:
 
 
 def test_sync_reproduces_the_committed_spec_byte_for_byte(tmp_path: Path) -> None:
-    source = _recorded_upstream()
-    need(source is not None, "the upstream document the spec was made from is not on this machine")
-    assert source is not None
-    (tmp_path / EVENTS_SPEC.name).write_bytes(EVENTS_SPEC.read_bytes())
-    out = run_sync(str(source), "--out", str(tmp_path))
-    assert out.strip() == "0 protocol changes."
-    assert (tmp_path / EVENTS_SPEC.name).read_bytes() == EVENTS_SPEC.read_bytes()
-    assert (tmp_path / HTTP_SPEC.name).read_bytes() == HTTP_SPEC.read_bytes()
+    """The shared 2026-08-21 document gives spec/ as committed, every surface's files."""
+    source = SHARED_UPSTREAM / "openai-openapi.yaml"
+    need(source.exists(), f"{source} is not on this machine")
+    for spec in SPEC_DIR.glob("*.yaml"):
+        (tmp_path / spec.name).write_bytes(spec.read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "codegen", "sync", str(source), "--out", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert changelog_of(done.stdout)[0] == "0 protocol changes."
+    assert "upstream: ../shared/upstream/openai-openapi.yaml (date 2026-08-21" in done.stdout
+    for spec in SPEC_DIR.glob("*.yaml"):
+        assert (tmp_path / spec.name).read_bytes() == spec.read_bytes(), spec.name
+    assert not (tmp_path / "HISTORY.md").exists()
 
 
 def test_repairs_of_the_known_upstream_faults() -> None:
@@ -143,13 +169,44 @@ def test_every_shared_upstream_document_syncs(tmp_path: Path) -> None:
     """A newer upstream copy must sync cleanly; its changelog is what `make sync` would print."""
     for source in upstream_candidates():
         out = run_sync(str(source), "--out", str(tmp_path / source.stem))
-        assert "protocol change" in out.splitlines()[0]
+        assert changelog_of(out)[0].endswith(("protocol changes:", "protocol change:"))
 
 
 def test_changelog_of_the_committed_spec_against_nothing_lists_every_event() -> None:
     spec = yamlio.load_path(EVENTS_SPEC)
     lines = changelog.changes(None, spec)
     assert sum(line.startswith("+ event ") for line in lines) == len(spec["components"]["messages"])
+
+
+def test_the_http_spec_has_the_call_webhooks_in_our_words() -> None:
+    http = yamlio.load_path(HTTP_SPEC)
+    assert sorted(http["webhooks"]) == ["live.call.incoming", "realtime.call.incoming"]
+    hook = http["webhooks"]["realtime.call.incoming"]["post"]
+    body = hook["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/RealtimeCallIncomingWebhook"}
+    payload = http["components"]["schemas"]["RealtimeCallIncomingWebhook"]
+    assert payload["properties"]["type"]["enum"] == ["realtime.call.incoming"]
+    assert "description" not in json.dumps(payload)  # upstream's prose is dropped
+    # the payloads belong to the HTTP spec, not to the events one
+    events = yamlio.load_path(EVENTS_SPEC)["components"]["schemas"]
+    assert "RealtimeCallIncomingWebhook" not in events
+    header = {"name": "CSeq", "value": "1 INVITE"}
+    incoming = http_models.RealtimeCallIncomingWebhook.model_validate(
+        {
+            "id": "evt_1",
+            "type": "realtime.call.incoming",
+            "created_at": 1,
+            "data": {"call_id": "rtc_1", "sip_headers": [header]},
+        }
+    )
+    assert incoming.data.sip_headers[0].value == "1 INVITE"
+
+
+def test_the_call_control_routes_are_all_there() -> None:
+    """accept, reject, refer and hangup, as the 2026-08-21 document has them."""
+    paths = yamlio.load_path(HTTP_SPEC)["paths"]
+    for action in ("accept", "reject", "refer", "hangup"):
+        assert "post" in paths[f"/realtime/calls/{{call_id}}/{action}"], action
 
 
 def test_beta_request_schemas_say_what_beta_clients_send() -> None:
