@@ -145,6 +145,23 @@ def ice_config(urls: list[str], username: str | None, credential: str | None) ->
     return IceConfig(ice_servers=servers)
 
 
+def shared_state(url: str | None, call_ttl_s: float | None) -> Any:
+    """Keys and calls: in this process's memory, or in the Redis at `url`."""
+    from .server.state.memory import MemoryState
+
+    if not url:
+        return MemoryState()
+    try:
+        from .server.state.redis_state import CALL_TTL_S, RedisState
+    except ImportError:
+        from .server.state.embedded import REDIS_EXTRA
+
+        raise SystemExit(
+            f"realtime-sdk serve: --redis needs the redis extra: {REDIS_EXTRA}"
+        ) from None
+    return RedisState(url, call_ttl_s=call_ttl_s or CALL_TTL_S)
+
+
 def main(argv: list[str] | None = None, serve_app: Callable[[Any], None] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="realtime-sdk")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -176,7 +193,6 @@ def serve_with(
     settings: ServeSettings, argv: list[str], serve_app: Callable[[Any], None] | None = None
 ) -> int:
     """Build the app and run it under uvicorn (or hand it to `serve_app`, in a worker)."""
-    import uvicorn
 
     from .app import ServerConfig, create_app
 
@@ -192,7 +208,20 @@ def serve_with(
                 settings.handler,
             )
         factory = backend_factory(settings.handler)
+    workers = settings.workers
+    embedded = None
+    if workers > 1 and not settings.redis_url and serve_app is None:
+        # the workers share keys and calls through a server of their own; each reads its
+        # URL from the environment they inherit
+        from .server.state.embedded import EmbeddedValkey
+
+        embedded = EmbeddedValkey()
+        try:
+            os.environ[env_name("redis_url")] = embedded.start()
+        except RuntimeError as exc:
+            raise SystemExit(f"realtime-sdk serve: {exc}") from None
     config = ServerConfig(
+        state=shared_state(settings.redis_url, settings.call_ttl_s),
         backend_factory=factory,
         api_keys=frozenset(settings.api_keys),
         default_model=settings.model,
@@ -200,7 +229,6 @@ def serve_with(
         cors_origins=settings.cors_origins or ["*"],
         ice=ice_config(settings.ice_servers, settings.ice_username, settings.ice_credential),
     )
-    workers = settings.workers
     if serve_app is None:
         origin = f"{'https' if settings.ssl_certfile else 'http'}://{settings.host}:{settings.port}"
         logging.getLogger("realtime_sdk.cli").info(
@@ -213,6 +241,18 @@ def serve_with(
         return 0
     if workers > 1:
         os.environ[WORKERS_ARGV_ENV] = json.dumps(argv)
+    try:
+        _run_uvicorn(app, settings, config.max_frame_bytes)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _run_uvicorn(app: Any, settings: ServeSettings, max_frame_bytes: int) -> None:
+    import uvicorn
+
+    workers = settings.workers
     uvicorn.run(
         app if app is not None else "realtime_sdk.cli:worker_app",
         factory=workers > 1,
@@ -222,11 +262,10 @@ def serve_with(
         ssl_certfile=settings.ssl_certfile,
         ssl_keyfile=settings.ssl_keyfile,
         log_level=settings.log_level,
-        ws_max_size=config.max_frame_bytes + 1,
+        ws_max_size=max_frame_bytes + 1,
         ws="websockets-sansio",
         ws_per_message_deflate=settings.ws_deflate,
     )
-    return 0
 
 
 if __name__ == "__main__":

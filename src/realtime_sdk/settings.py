@@ -148,11 +148,33 @@ class ServeSettings(BaseSettings):
     workers: Annotated[
         int,
         Option(
-            "server processes (uvicorn workers) sharing the port; keys and calls are per process",
+            "server processes (uvicorn workers) sharing the port; without --redis they share"
+            " keys and calls through an embedded Valkey server on a unix socket, started and"
+            " stopped with them (the redis extra)",
             "--workers",
             "N",
         ),
     ] = 1
+    redis_url: Annotated[
+        str | None,
+        Option(
+            "Redis or Valkey that keys and calls are shared through, e.g. redis://10.0.0.5:6379/0"
+            " or unix:///run/redis.sock: every `serve` given the same URL is one service (the"
+            " redis extra); none: this process's memory (or the embedded server of --workers)",
+            "--redis",
+            "URL",
+            env=True,
+        ),
+    ] = None
+    drain_timeout_s: Annotated[
+        float,
+        Option(
+            "seconds open sessions may go on after SIGTERM (no new ones are taken, /readyz"
+            " answers 503); then they are closed with 1001 and the reason",
+            "--drain-timeout",
+            "S",
+        ),
+    ] = 30.0
     ws_deflate: Annotated[
         bool,
         Option(
@@ -179,6 +201,14 @@ class ServeSettings(BaseSettings):
             env=True,
         ),
     ] = None
+    call_ttl_s: Annotated[
+        float | None,
+        Option(
+            "with shared state, seconds a call stays in the directory after its process stops"
+            " renewing it (it died); unset: 15",
+            env=True,
+        ),
+    ] = None
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -188,7 +218,9 @@ class ServeSettings(BaseSettings):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value
 
-    @field_validator("ice_consent_timeout_s", "webrtc_connect_timeout_s", mode="before")
+    @field_validator(
+        "ice_consent_timeout_s", "webrtc_connect_timeout_s", "call_ttl_s", mode="before"
+    )
     @classmethod
     def _seconds(cls, value: Any) -> Any:
         """Not a positive number: None, and the transport warns and keeps its default."""
