@@ -127,6 +127,14 @@ def mcp_servers(
                     f"MCP '{name}' is not supported by this server; give a 'server_url'.",
                     f"{where}.{name}",
                 )
+        callers = tool.get("allowed_callers")
+        if callers is not None and "direct" not in callers:
+            # the model calls tools directly here: no programmatic caller to leave them to
+            raise McpConfigError(
+                "This server has no programmatic tool calls; 'allowed_callers' must"
+                " include 'direct'.",
+                f"{where}.allowed_callers",
+            )
         if not tool.get("server_url"):
             raise McpConfigError(
                 "An MCP tool needs a 'server_url'.",
