@@ -1,6 +1,6 @@
 """The ASGI app of `realtime-sdk serve`, mountable into any Starlette/FastAPI app: each
 protocol's routes (the Realtime API's: `realtime.server.routes`), the playground page,
-CORS and the key store every route checks.
+CORS, the key store every route checks, health and readiness, and the drain on SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .realtime.server.routes import realtime_routes
 from .server.auth import Authenticator
 from .server.config import ServerConfig
 from .server.errors import ApiError, handle_api_error
+from .server.health import health_routes
 from .server.playground import playground_routes
 
 __all__ = ["ServerConfig", "create_app"]  # ServerConfig lives in `config`; apps start here
@@ -37,14 +38,20 @@ def create_app(config: ServerConfig) -> Starlette:
         )
 
     routes: list[BaseRoute] = realtime_routes(config)
+    routes += health_routes(config.state, config.drain)  # /healthz, /readyz
     routes += playground_routes()  # the page at `/`
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await config.state.start()  # connects to Redis (if shared) and listens for links
+        restore = None
+        if config.drain_timeout_s is not None:
+            restore = config.drain.on_sigterm(config.drain_timeout_s)
         try:
             yield
         finally:
+            if restore is not None:
+                restore()
             await config.state.close()
 
     app = Starlette(

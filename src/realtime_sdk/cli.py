@@ -228,6 +228,7 @@ def serve_with(
         turn_detection=settings.turn_detection,
         cors_origins=settings.cors_origins or ["*"],
         ice=ice_config(settings.ice_servers, settings.ice_username, settings.ice_credential),
+        drain_timeout_s=settings.drain_timeout_s,
     )
     if serve_app is None:
         origin = f"{'https' if settings.ssl_certfile else 'http'}://{settings.host}:{settings.port}"

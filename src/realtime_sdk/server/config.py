@@ -10,6 +10,7 @@ from ..backends.base import Responder, TurnTakingBackend
 from ..transports.webrtc.ice import IceConfig
 from ..transports.websocket import MAX_FRAME_BYTES
 from .auth import EphemeralKeys
+from .drain import Drain
 from .state.base import SharedState
 from .state.memory import MemoryState
 
@@ -33,6 +34,10 @@ class ServerConfig:
     ephemeral_keys: EphemeralKeys | None = None
     # WebRTC calls: STUN/TURN servers (none: host candidates only) and the loopback rule
     ice: IceConfig = field(default_factory=IceConfig)
+    # the open sessions, and whether new ones are taken (/readyz, SIGTERM)
+    drain: Drain = field(default_factory=Drain)
+    # seconds open sessions may go on after SIGTERM; None: SIGTERM is left to the server
+    drain_timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         self.keys = self.ephemeral_keys or EphemeralKeys(records=self.state.keys)

@@ -40,6 +40,8 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
 
     async def create_call(request: Request) -> Response:
         grant = await authorize_http(request)
+        if (refusal := config.drain.refusal()) is not None:
+            raise refusal
         sdp, update = await read_offer(request)
         try:
             sdp = check_sdp(sdp)  # refused before a back-end and a VAD model are made for it
@@ -66,6 +68,9 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         legacy = request.url.path.rstrip("/").endswith("/v1/realtime")
         dialect = "beta" if legacy or grant.dialect == "beta" else "ga"
         await calls.start(call, SessionDriver(for_dialect(transport, dialect), session, backend))
+        release = config.drain.open(lambda: _hang_up(calls, call.id))
+        if call.task is not None:
+            call.task.add_done_callback(lambda _: release())
         log.info(
             "call %s opened: session=%s model=%s dialect=%s client=%s answer_ms=%.1f",
             call.id, session.config["id"], model, dialect, host,
@@ -96,3 +101,8 @@ def call_routes(config: ServerConfig, registry: CallRegistry | None = None) -> l
         Route("/v1/realtime/calls/{call_id}/hangup", hangup, methods=["POST"]),
         sideband_route(calls.directory, config.max_frame_bytes),
     ]
+
+
+async def _hang_up(calls: CallRegistry, call_id: str) -> None:
+    """A call's end at the drain deadline."""
+    await calls.hangup(call_id)

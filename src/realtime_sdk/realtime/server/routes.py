@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 
 from ...server.auth import AuthError, authorize_ws, refuse_ws
 from ...server.config import ServerConfig
+from ...server.drain import CLOSE_GOING_AWAY, DRAIN_REASON
 from ...server.http import accept
 from ...transports.websocket import WebSocketTransport
 from .calls import call_routes
@@ -37,6 +38,9 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
         except AuthError as exc:
             await refuse_ws(websocket, exc, dialect)
             return
+        if (refusal := config.drain.refusal()) is not None:
+            await refuse_ws(websocket, refusal, dialect)
+            return
         await accept(websocket)
         model = chosen_model(config, grant, websocket.query_params.get("model"))
         intent = websocket.query_params.get("intent")
@@ -51,9 +55,11 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
             websocket.client.host if websocket.client else "?",
         )
         transport = WebSocketTransport(websocket, config.max_frame_bytes)
+        release = config.drain.open(lambda: transport.close(CLOSE_GOING_AWAY, DRAIN_REASON))
         try:
             await SessionDriver(for_dialect(transport, dialect), session, backend).run()
         finally:
+            release()
             await transport.close()
             log.info("session %s closed", session_id)
 
