@@ -206,8 +206,11 @@ def build(overlay_path: Path = OVERLAY) -> tuple[dict[str, Any], dict[str, Any]]
             "version": pin["version"],
             "description": (
                 "Events of GPT-Live on its websocket, the WebRTC data channel, the sideband and"
-                " the fork websocket. Written by `codegen.live.build()` from the `openai`"
-                " package's types; edit codegen/live_overlay.yaml, not this file."
+                " the fork websocket. Client events follow openai-python's request types (null"
+                " only where they allow it); server events its response models, a field they"
+                " default to None being optional and not nullable. Written by"
+                " `codegen.live.build()` from the `openai` package's types; edit"
+                " codegen/live_overlay.yaml, not this file."
             ),
             "x-source": pin,
             "x-repairs": repairs,
