@@ -1,9 +1,9 @@
 """openai-python 3.63, the one translation client there is, and our translation models agree.
 
 Both ways: every server event our models produce (drawn from the spec, and built by the server
-stub's constructors) validates with openai-python's own `RealtimeTranslationServerEvent`; and
-every client event openai-python's connection resources send (their `_param` TypedDicts, drawn by
-hypothesis) parses with our strict models.
+stub's constructors) validates with openai-python's own `RealtimeTranslationServerEvent`; every
+client event openai-python's connection resources send (their `_param` TypedDicts, drawn by
+hypothesis) parses with our strict models; and the client-secrets route's bodies fit both sides.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import math
 import typing
 from typing import Any
 
+import httpx2
 import pytest
 from helpers.canonical import canonical
 from helpers.jsonschema_strategies import from_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from openai import OpenAI
 from openai._utils import maybe_transform
 from openai.resources.realtime.translations.translations import TranslationsSessionResource
 from openai.types.realtime import (
@@ -33,7 +36,7 @@ from codegen import yamlio
 from codegen.paths import SPEC_DIR
 from realtime_sdk._generated import translation
 from realtime_sdk._generated._runtime import to_json
-from realtime_sdk._generated.translation import server_stub
+from realtime_sdk._generated.translation import http_models, server_stub
 
 SPEC = SPEC_DIR / "translation.asyncapi.yaml"
 THEIR_SERVER_EVENT: TypeAdapter[Any] = TypeAdapter(RealtimeTranslationServerEvent)
@@ -232,3 +235,48 @@ def test_every_client_event_param_openai_python_types_parses_strictly(event: Any
     (sent,) = wire.sent
     parsed = translation.parse_client_event(sent)
     assert canonical(json.loads(to_json(parsed))) == canonical(json.loads(sent))
+
+
+# -- the client-secrets route, as openai-python calls it ----------------------------------
+
+
+def test_the_client_secrets_route_takes_and_answers_what_openai_python_speaks() -> None:
+    """openai-python's request body holds only what spec/translation.openapi.yaml knows, and
+    it reads the response our HTTP model builds."""
+    document = yamlio.load_path(SPEC_DIR / "translation.openapi.yaml")
+    operation = document["paths"]["/realtime/translations/client_secrets"]["post"]
+    body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    closed = {**_json_schema(body_schema), "$defs": _json_schema(document["components"]["schemas"])}
+    answer = http_models.TranslationClientSecretCreateResponse.model_validate(
+        {"value": "ek_1", "expires_at": 1_800_000_600, "session": _session()}
+    )
+    seen: list[tuple[str, str, Any]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append((request.method, request.url.path, json.loads(request.content)))
+        return httpx2.Response(200, json=answer.model_dump(mode="json", exclude_unset=True))
+
+    client = OpenAI(
+        api_key="sk-test",
+        base_url="http://api.invalid/v1",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    got = client.realtime.translations.client_secrets.create(
+        session={
+            "model": "gpt-realtime-translate",
+            "audio": {
+                "input": {
+                    "transcription": {"model": "gpt-realtime-whisper"},
+                    "noise_reduction": {"type": "far_field", "strength": 0.5},
+                },
+                "output": {"language": "es"},
+            },
+        },
+        expires_after={"anchor": "created_at", "seconds": 600},
+    )
+    ((method, path, body),) = seen
+    assert (method, path) == ("POST", "/v1/realtime/translations/client_secrets")
+    assert [e.message for e in Draft202012Validator(closed).iter_errors(body)] == []
+    assert canonical(got.model_dump(mode="json", exclude_unset=True)) == canonical(
+        answer.model_dump(mode="json", exclude_unset=True)
+    )
