@@ -9,8 +9,10 @@ answers in one of two ways:
   output, `The <name> tool returned: <output>`; with no user turn yet, a greeting.
   Instructions and tools are not used;
 - with `llm_base_url`, by streaming from an OpenAI-compatible chat-completions server:
-  the session's instructions are the system message, the conversation the messages,
-  the session's function tools the tools; tool calls become Realtime function calls.
+  the session's instructions are the system message, the conversation the messages
+  (a user's `input_image` parts as image parts), the session's function tools (and
+  its MCP servers' tools) the tools; tool calls become Realtime function calls.
+  Without an LLM, image input is refused (`unsupported_feature`).
 
 Audio replies are spoken phrase by phrase as the text arrives, each phrase's text sent
 just before its audio (the session makes it the audio transcript). User audio with no
@@ -22,6 +24,7 @@ transcripts the session did not ask for, as the real service does not.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from ...realtime.protocol.session import Capabilities
@@ -100,6 +103,8 @@ class OfflineAgent:
             if llm_base_url
             else None
         )
+        # images go to the LLM as image parts; template replies have no use for them
+        self.capabilities = replace(OfflineAgent.capabilities, image_input=self.llm is not None)
         self.recognizer = recognizer_ or recognizer()
         self.recognizer.warm_up()  # the decoder process starts now, not at the first turn
         self._speech = speech_

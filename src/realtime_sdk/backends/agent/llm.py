@@ -164,13 +164,26 @@ def _text_of(item: Mapping[str, Any], transcripts: Mapping[str, str]) -> str:
     return " ".join(t for t in texts if t)
 
 
+def _images(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A user message's `input_image` parts as chat image parts (URL or data URL)."""
+    return [
+        {
+            "type": "image_url",
+            "image_url": {"url": part["image_url"], "detail": part.get("detail") or "auto"},
+        }
+        for part in item.get("content") or []
+        if part.get("type") == "input_image" and part.get("image_url")
+    ]
+
+
 def chat_messages(
     items: Iterable[Mapping[str, Any]],
     instructions: str | None = None,
     transcripts: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The session's instructions as the system message, then the conversation: messages
-    as text (audio by its transcript; `transcripts` fills those still missing, by item id),
+    as text (audio by its transcript; `transcripts` fills those still missing, by item id;
+    a user's images as image parts after the text),
     function calls as assistant `tool_calls`, their outputs as `tool` messages."""
     transcripts = transcripts or {}
     messages: list[dict[str, Any]] = []
@@ -180,7 +193,11 @@ def chat_messages(
         kind = item.get("type")
         if kind == "message":
             text = _text_of(item, transcripts)
-            if text and item.get("role") in ("system", "user", "assistant"):
+            images = _images(item) if item.get("role") == "user" else []
+            if images:
+                head = [{"type": "text", "text": text}] if text else []
+                messages.append({"role": "user", "content": head + images})
+            elif text and item.get("role") in ("system", "user", "assistant"):
                 messages.append({"role": item["role"], "content": text})
         elif kind == "function_call":
             call = {

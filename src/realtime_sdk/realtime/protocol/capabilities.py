@@ -15,6 +15,7 @@ class Capabilities:
     text_input: bool = True
     audio_input: bool = True
     function_calls: bool = True
+    image_input: bool = False  # `input_image` content in user messages
     out_of_band: bool = True
     transcription: bool = False
     raw_input_audio: bool = False  # back-end wants every appended frame (FastRTC handlers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..._generated.ga import client_events as c
 from ..._generated.ga import server_stub as ev
 from .conversation import ItemError
-from .items import client_item
+from .items import client_item, image_part
 from .session_core import SessionCore
 
 
@@ -28,6 +28,10 @@ class ItemEvents(SessionCore):
             and not self.capabilities.text_input
         ):
             self._unsupported_feature(event, "text input")
+            return
+        image = image_part(data)
+        if image is not None and not self.capabilities.image_input:
+            self._refuse_images(event, f"item.content[{image}]")
             return
         if kind.startswith("mcp_") and not self.capabilities.function_calls:
             self._unsupported_feature(event, "MCP items")

@@ -34,6 +34,14 @@ def client_item(data: dict[str, Any], param: str, fmt: AudioFormat, ids: Ids) ->
     return stored
 
 
+def image_part(data: Mapping[str, Any]) -> int | None:
+    """The index of an item's first `input_image` part, for a back-end that takes none."""
+    for index, part in enumerate(data.get("content") or []):
+        if part.get("type") == "input_image":
+            return index
+    return None
+
+
 def user_audio_turn(item_id: str, audio: bytearray, unkept: int, fmt: AudioFormat) -> StoredItem:
     """The user item a committed input buffer becomes; `audio` is taken, not copied."""
     return StoredItem(

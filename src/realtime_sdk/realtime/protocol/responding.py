@@ -12,7 +12,7 @@ from ..._generated.ga import parse_server_event
 from ..._generated.ga import server_stub as ev
 from .config import output_format, voice_name
 from .conversation import ItemError
-from .items import KeptAudio, client_item
+from .items import KeptAudio, client_item, image_part
 from .mcp_tools import backend_items, backend_tool_choice, backend_tools
 from .outputs import (
     AudioDone,
@@ -60,6 +60,12 @@ class Responding(SessionCore):
                 None,
             )
             return
+        if not self.capabilities.image_input:
+            for index, item in enumerate(params.get("input") or []):
+                image = image_part(item)
+                if image is not None:
+                    self._refuse_images(event, f"response.input[{index}].content[{image}]")
+                    return
         unknown = self._unlisted_mcp(params.get("tools"))
         if unknown is not None:
             self._refuse(

@@ -193,6 +193,10 @@ class SessionCore:
     def _refuse(self, event: Any, code: str, message: str, param: str | None) -> None:
         self.emit(error_event(code, message, param, event.event_id))
 
+    def _refuse_images(self, event: Any, param: str) -> None:
+        message = f"This server's back-end does not take image input ('{event.type}')."
+        self._refuse(event, "unsupported_feature", message, param)
+
     def _unsupported_feature(self, event: Any, what: str) -> None:
         self._refuse(
             event,
