@@ -77,3 +77,33 @@ def test_openai_python_lists_approves_and_gets_the_output(base_url: str) -> None
         asyncio.run(asyncio.wait_for(main(), 30))
         assert server.calls == ["add"]
         assert all(h["x-key"] == "compat-key" for h in server.headers)
+
+
+def test_an_ephemeral_keys_mcp_server_is_listed_with_its_headers_never_shown(
+    base_url: str,
+) -> None:
+    with mcp_server() as server:
+
+        async def main() -> None:
+            client = AsyncOpenAI(base_url=base_url, api_key="sk-test")
+            mcp = {
+                "type": "mcp",
+                "server_label": "tools",
+                "server_url": server.url,
+                "authorization": "ek-tok-9",
+                "require_approval": "never",
+            }
+            secret = await client.realtime.client_secrets.create(
+                session={"type": "realtime", "output_modalities": ["text"], "tools": [mcp]}
+            )
+            assert "ek-tok-9" not in secret.model_dump_json()
+            browser = AsyncOpenAI(base_url=base_url, api_key=secret.value)
+            async with browser.realtime.connect(model="gpt-realtime") as conn:
+                events = await collect(conn, "mcp_list_tools.completed")
+            assert events[0].type == "session.created"
+            assert "ek-tok-9" not in "".join(e.model_dump_json() for e in events)
+
+        asyncio.run(asyncio.wait_for(main(), 30))
+        assert server.headers and all(
+            h["authorization"] == "Bearer ek-tok-9" for h in server.headers
+        )

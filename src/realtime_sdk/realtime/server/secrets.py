@@ -28,6 +28,7 @@ from ...server.http import read_body
 from ..protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
 from ..protocol.config import ConfigError, apply_update, default_session
 from ..protocol.ids import Ids
+from ..protocol.mcp_tools import split_secrets
 from ..protocol.turn_detection import VadConfig, VadConfigError
 from .sessions import partial_session
 
@@ -125,6 +126,7 @@ def effective_session(
         VadConfig.from_turn_detection(session["audio"]["input"]["turn_detection"])
     except (ConfigError, VadConfigError) as exc:
         raise config_refusal(exc, param_prefix) from None
+    session["tools"] = split_secrets(session.get("tools") or [])[0]  # MCP keys: never echoed
     return session
 
 
