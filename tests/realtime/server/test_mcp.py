@@ -326,3 +326,26 @@ def test_sse_servers_work_too() -> None:
             assert of(turn, "response.output_item.done")[0]["item"]["output"] == "SSE"
 
         run(script)
+
+
+def test_cancelling_a_response_stops_its_call() -> None:
+    with mcp_server() as server:
+
+        async def script(client: Client) -> None:
+            await client.listed(server_url=server.url, require_approval="never")
+            await client.say('call slow {"seconds": 5}')
+            await client.until("response.mcp_call.in_progress")
+            began = time.monotonic()
+            await client.send({"type": "response.cancel"})
+            turn = await client.until("response.done")
+            assert time.monotonic() - began < 2
+            done = turn[-1]["response"]
+            assert done["status"] == "cancelled"
+            [call] = done["output"]
+            assert call["type"] == "mcp_call" and call["status"] == "incomplete"
+            assert not of(turn, "response.mcp_call.completed")
+            await client.say("after")  # the session goes on
+            turn = await client.until("response.done")
+            assert of(turn, "response.output_text.done")[0]["text"] == "after"
+
+        run(script)
