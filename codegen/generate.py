@@ -331,6 +331,22 @@ def _resource_tree(events: list[EventInfo]) -> list[dict[str, Any]]:
     return ordered
 
 
+def _error_id(schemas: dict[str, Any], server_union: str) -> str:
+    """The key under which a surface's `error` object names the client event at fault:
+    Realtime's `event_id`, GPT-Live's `client_event_id`."""
+    mapping = schemas[server_union].get("x-discriminator-mapping", {})
+    error_event = schemas.get(str(mapping.get("error", "")).removeprefix(REF_PREFIX), {})
+    error = error_event.get("properties", {}).get("error", {})
+    if isinstance(error.get("$ref"), str):
+        error = schemas[error["$ref"].removeprefix(REF_PREFIX)]
+    fields = error.get("properties", {})
+    return (
+        "client_event_id"
+        if "client_event_id" in fields and "event_id" not in fields
+        else "event_id"
+    )
+
+
 def _http_models(path: Path, workdir: Path, header: str, docstring: str) -> str:
     """Lenient models of every schema of an OpenAPI file (bodies of HTTP routes)."""
     http = yamlio.load_path(path)["components"]["schemas"]
@@ -377,6 +393,7 @@ def _surface(
         "server_events": server,
         "widen_client": functools.partial(_widen, defined=client_names),
         "widen_server": functools.partial(_widen, defined=server_names),
+        "error_id": _error_id(schemas, surface.server_union),
     }
     client_annotations = [f.annotation for e in client for f in e.fields]
     server_annotations = [f.annotation for e in server for f in e.fields]

@@ -966,7 +966,7 @@ class ServerBase:
                     "code": "unsupported_event",
                     "message": f"This server does not support '{event.type}' events.",
                     "param": "type",
-                    "event_id": event.event_id,
+                    **({"client_event_id": event.event_id} if event.event_id is not None else {}),
                 }
             )
         )
