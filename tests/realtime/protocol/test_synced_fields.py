@@ -6,8 +6,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
 from helpers.session_harness import Harness, pcm
 
+from realtime_sdk._generated import ga
+from realtime_sdk._generated._runtime import EventValidationError
 from realtime_sdk.realtime.protocol.capabilities import Capabilities
 from realtime_sdk.realtime.protocol.outputs import Transcribe
 
@@ -68,9 +71,15 @@ def test_mcp_tools_only_a_program_may_call_are_refused_by_name() -> None:
 
 
 def test_prompt_variables_take_a_cache_breakpoint() -> None:
-    """A cache hint: nothing to honour without a prompt cache, and kept as given."""
+    """The strict parser takes the cache hint in a prompt's variables (what the session
+    then does with a stored prompt is its own rule, the same with or without the hint)."""
     text = {"type": "input_text", "text": "hi", "prompt_cache_breakpoint": {"mode": "explicit"}}
     prompt = {"id": "pmpt_1", "variables": {"greeting": text}}
-    h = Harness()
-    [updated] = session_update(h, prompt=prompt)
-    assert updated["session"]["prompt"] == prompt
+    event = {"type": "session.update", "session": {"type": "realtime", "prompt": prompt}}
+    parsed = ga.parse_client_event(event)
+    assert parsed.model_dump(mode="json", exclude_unset=True)["session"]["prompt"] == prompt
+    bad = {**text, "prompt_cache_breakpoint": {"mode": "implicit"}}
+    event["session"]["prompt"] = {"id": "pmpt_1", "variables": {"greeting": bad}}
+    with pytest.raises(EventValidationError) as refused:
+        ga.parse_client_event(event)
+    assert refused.value.param == "session.prompt.variables.greeting.prompt_cache_breakpoint.mode"
