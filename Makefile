@@ -50,20 +50,23 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-## Debian packages of the browser tests (Chromium, `ip`, `unshare`): installed when root, else named
-BROWSER_STAMP := $(VENV)/.browser-packages
-$(BROWSER_STAMP):
+## Debian packages of the browser tests (Chromium, `ip`, `unshare`) and of the scale-out
+## tests (redis-server, HAProxy): installed when root, else named
+SYSTEM_STAMP := $(VENV)/.system-packages
+$(SYSTEM_STAMP):
 	@mkdir -p $(VENV); missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v ip >/dev/null 2>&1 || test -x /usr/sbin/ip || missing="$$missing iproute2"; \
 	command -v unshare >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	test -x /usr/bin/redis-server || missing="$$missing redis-server"; \
+	test -x /usr/sbin/haproxy || missing="$$missing haproxy"; \
 	if [ -z "$$missing" ]; then touch $@; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -q && apt-get install -y -q $$missing && touch $@; \
-	else echo "browser tests skip until installed as root: apt-get install$$missing"; fi
+	else echo "browser and scale-out tests skip until installed as root: apt-get install$$missing"; fi
 
-test: $(STAMP) node_modules/.installed $(BROWSER_STAMP)
+test: $(STAMP) node_modules/.installed $(SYSTEM_STAMP)
 	$(BIN)/python -m codegen check
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

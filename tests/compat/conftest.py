@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.markers import mark_folder
 from helpers.selfsigned import TlsFiles, make_self_signed
 from helpers.servers import Running, serve
 
@@ -23,9 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.compat)
+    mark_folder(items, HERE, pytest.mark.compat)
 
 
 @pytest.fixture(scope="session")
