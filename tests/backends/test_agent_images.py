@@ -9,14 +9,13 @@ import base64
 import importlib.util
 import struct
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers.chat_server import ChatServer, start_chat_server, stop_chat_server
-from helpers.memory_session import EventClient, drive
+from helpers.chat_server import ChatServer
+from helpers.checked_client import CheckedClient
+from helpers.memory_session import drive
 from helpers.need import need
-from helpers.session_harness import OPENAI_EVENTS
 
 from realtime_sdk.backends.agent import OfflineAgent
 from realtime_sdk.backends.echo import EchoBackend
@@ -51,29 +50,10 @@ ITEM = {
 }
 
 
-@pytest.fixture(scope="module")
-def chat() -> Iterator[ChatServer]:
-    server = ChatServer()
-    running = start_chat_server(server)
-    try:
-        yield server
-    finally:
-        stop_chat_server(running)
+Client = CheckedClient
 
 
-class Client(EventClient):
-    timeout = 30.0
-
-    async def until(self, kind: str, timeout: float | None = None, **match: Any) -> Any:
-        got = await super().until(kind, timeout, **match)
-        for event in got:
-            OPENAI_EVENTS.validate_python(event)
-        return got
-
-
-def test_images_reach_the_llm_as_image_parts(chat: ChatServer) -> None:
-    for module in ("pocketsphinx", "espeakng_loader"):
-        need(importlib.util.find_spec(module) is not None, f"{module} missing")
+def test_images_reach_the_llm_as_image_parts(chat: ChatServer, agent_installed: None) -> None:
     chat.replies[:] = [["A grey square."]]
     chat.requests.clear()
     got: list[dict[str, Any]] = []

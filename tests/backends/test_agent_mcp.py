@@ -8,54 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server
+from helpers.chat_server import Call, ChatServer
+from helpers.checked_client import CheckedClient
 from helpers.mcp_server import mcp_server
-from helpers.memory_session import EventClient, drive
-from helpers.need import need
-from helpers.session_harness import OPENAI_EVENTS
+from helpers.memory_session import drive
 
 from realtime_sdk.backends.agent import OfflineAgent
 
 
-@pytest.fixture(scope="module", autouse=True)
-def agent_extra() -> None:
-    for module in ("pocketsphinx", "espeakng_loader"):
-        try:
-            __import__(module)
-        except ImportError:
-            need(False, f"{module} is not installed (pip install 'realtime-sdk[agent]')")
-
-
-@pytest.fixture(scope="module")
-def chat() -> Iterator[ChatServer]:
-    server = ChatServer()
-    running = start_chat_server(server)
-    try:
-        yield server
-    finally:
-        stop_chat_server(running)
-
-
-class Client(EventClient):
-    timeout = 30.0
+class Client(CheckedClient):
     errors_fail = True
-
-    async def until(self, kind: str, timeout: float | None = None, **match: Any) -> Any:
-        got = await super().until(kind, timeout, **match)
-        for event in got:
-            OPENAI_EVENTS.validate_python(event)
-        return got
 
 
 def of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"] == kind]
 
 
-def test_the_llm_calls_an_mcp_tool_and_answers_with_its_output(chat: ChatServer) -> None:
+def test_the_llm_calls_an_mcp_tool_and_answers_with_its_output(
+    chat: ChatServer, agent_installed: None
+) -> None:
     chat.replies[:] = [
         [Call("add", '{"a": 20, "b": 22}', "call_sum")],
         ["The sum is ", "42."],

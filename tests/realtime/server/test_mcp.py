@@ -11,24 +11,16 @@ import time
 from typing import Any
 
 import pytest
+from helpers.checked_client import CheckedClient
 from helpers.mcp_server import mcp_server
-from helpers.memory_session import EventClient, drive
-from helpers.session_harness import OPENAI_EVENTS
+from helpers.memory_session import drive
 
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.realtime.protocol.mcp_tools import DENIED_OUTPUT
 from realtime_sdk.realtime.server.mcp_client import McpClient
 
 
-class Client(EventClient):
-    timeout = 15.0
-
-    async def until(self, kind: str, timeout: float | None = None, **match: Any) -> Any:
-        got = await super().until(kind, timeout, **match)
-        for event in got:
-            OPENAI_EVENTS.validate_python(event)
-        return got
-
+class Client(CheckedClient):
     async def listed(self, **tool: Any) -> list[dict[str, Any]]:
         """A session.update with one MCP tool, up to the end of its listing."""
         mcp = {"type": "mcp", "server_label": "tools", **tool}

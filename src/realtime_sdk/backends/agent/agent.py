@@ -35,7 +35,15 @@ from ..base import (
     TextDelta,
     TranscriptionRequest,
 )
-from .llm import ChatCompletions, ToolCall, chat_messages, chat_tool_choice, chat_tools, max_tokens
+from .llm import (
+    ChatCompletions,
+    ToolCall,
+    chat_messages,
+    chat_options,
+    chat_tool_choice,
+    chat_tools,
+    max_tokens,
+)
 from .recognition import Recognizer, SphinxTranscriber, recognizer
 from .speech import PhraseBuffer, Speech, speech, split_phrases
 
@@ -187,11 +195,13 @@ class OfflineAgent:
             if audio and not any(p.get("transcript") for p in audio):
                 transcripts[str(item.get("id"))] = await self._transcribe_item(item, request)
         config = request.config
+        tools = chat_tools(config.get("tools"))
         stream = llm.stream(
             chat_messages(request.items, config.get("instructions"), transcripts),
-            tools=chat_tools(config.get("tools")),
+            tools=tools,
             tool_choice=chat_tool_choice(config.get("tool_choice")),
             max_tokens=max_tokens(config.get("max_output_tokens")),
+            options=chat_options(config, bool(tools)),
         )
         phrases = PhraseBuffer()
         async for event in stream:

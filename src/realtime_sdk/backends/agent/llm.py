@@ -74,7 +74,9 @@ class ChatCompletions:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
         max_tokens: int | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[str | ToolCall]:
+        """`options`: more fields of the request body as they are (`reasoning_effort`, ...)."""
         url = f"{self.base_url}/chat/completions"
         async with self._client() as client:
             body: dict[str, Any] = {
@@ -88,6 +90,7 @@ class ChatCompletions:
                     body["tool_choice"] = tool_choice
             if max_tokens is not None:
                 body["max_tokens"] = max_tokens
+            body.update(options or {})
             calls = _ToolCalls()
             try:
                 async with client.stream("POST", url, json=body) as response:
@@ -240,6 +243,19 @@ def chat_tool_choice(choice: Any) -> Any:
     if isinstance(choice, Mapping) and choice.get("type") == "function" and choice.get("name"):
         return {"type": "function", "function": {"name": choice["name"]}}
     return None
+
+
+def chat_options(config: Mapping[str, Any], tools: bool) -> dict[str, Any]:
+    """A response's `reasoning.effort` as `reasoning_effort`, and `parallel_tool_calls`
+    (where there are tools), for the chat-completions request."""
+    options: dict[str, Any] = {}
+    reasoning = config.get("reasoning")
+    if isinstance(reasoning, Mapping) and reasoning.get("effort"):
+        options["reasoning_effort"] = reasoning["effort"]
+    parallel = config.get("parallel_tool_calls")
+    if tools and isinstance(parallel, bool):
+        options["parallel_tool_calls"] = parallel
+    return options
 
 
 def max_tokens(value: Any) -> int | None:
