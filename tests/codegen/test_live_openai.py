@@ -18,6 +18,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from openai.resources.live.live import LiveConnection
 from openai.resources.live.sideband import SidebandConnection
+from openai.types.live.client_event_param import ClientEventParam
+from openai.types.live.connect_client_event_param import ConnectClientEventParam
 from openai.types.live.connect_server_event import ConnectServerEvent
 from openai.types.live.server_event import ServerEvent
 from pydantic import TypeAdapter
@@ -99,18 +101,32 @@ def _scalar(node: dict[str, Any], pick: int) -> Any:
     return "any"  # a schema with no type takes any value
 
 
-def widest(node: Any, seen: frozenset[str] = frozenset()) -> int:
-    """The most branches of any union (or values of an enum) a schema reaches."""
+def _local_widest(node: Any, refs: set[str]) -> int:
+    """The widest union or enum inside one schema; the names it refers to go in `refs`."""
     if isinstance(node, list):
-        return max([widest(v, seen) for v in node], default=1)
+        return max([_local_widest(v, refs) for v in node], default=1)
     if not isinstance(node, dict):
         return 1
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        name = ref.removeprefix(REF)
-        return 1 if name in seen else widest(schemas()[name], seen | {name})
+    if isinstance(node.get("$ref"), str):
+        refs.add(node["$ref"].removeprefix(REF))
     here = max(len(node.get(k, [])) for k in ("oneOf", "anyOf", "enum"))
-    return max(here, *(widest(v, seen) for v in node.values()))
+    return max([here, *(_local_widest(v, refs) for v in node.values())])
+
+
+@functools.cache
+def widest(name: str) -> int:
+    """The most branches of any union (or values of an enum) schema `name` reaches."""
+    seen: set[str] = set()
+    todo, most = [name], 1
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        refs: set[str] = set()
+        most = max(most, _local_widest(schemas()[current], refs))
+        todo.extend(refs)
+    return most
 
 
 def server_messages() -> list[tuple[str, dict[str, Any]]]:
@@ -129,7 +145,7 @@ def test_openai_reads_every_server_event_our_models_hold(
         ServerEvent if "websocket" in message["x-transports"] else ConnectServerEvent
     )
     schema = schemas()[name]
-    for pick in range(widest(schema)):
+    for pick in range(widest(name)):
         payload = example(schema, pick)
         assert errors_against_spec(name, payload) == [], f"made an invalid {name}"
         event = ours.parse_server_event(payload)
@@ -240,3 +256,31 @@ def test_what_openai_sends_parses_strictly(event: dict[str, Any]) -> None:
         pytest.fail(f"refused: {refused.to_error()}")
     assert parsed.type == event["type"]
     assert json.loads(to_json(parsed)) == event
+
+
+def client_messages() -> list[tuple[str, dict[str, Any]]]:
+    messages = spec()["components"]["messages"]
+    return [(k, m) for k, m in messages.items() if m["x-direction"] == "client"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), client_messages(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_client_event_the_spec_allows_parses_strictly_and_openai_types_it(
+    name: str, message: dict[str, Any]
+) -> None:
+    """Complete client events built from the spec: our strict models take them unchanged,
+    and openai-python's request types (`ClientEventParam`, the sideband's) take them too."""
+    openai_union = TypeAdapter(
+        ClientEventParam if "websocket" in message["x-transports"] else ConnectClientEventParam
+    )
+    schema = schemas()[name]
+    for pick in range(widest(name)):
+        payload = example(schema, pick)
+        assert errors_against_spec(name, payload) == [], f"made an invalid {name}"
+        try:
+            event = ours.parse_client_event(payload)
+        except EventValidationError as refused:
+            pytest.fail(f"pick {pick} refused: {refused.to_error()}")
+        assert json.loads(to_json(event)) == payload
+        assert openai_union.validate_python(payload)["type"] == message["name"]
