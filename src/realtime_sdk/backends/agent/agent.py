@@ -11,7 +11,8 @@ answers in one of two ways:
 - with `llm_base_url`, by streaming from an OpenAI-compatible chat-completions server:
   the session's instructions are the system message, the conversation the messages
   (a user's `input_image` parts as image parts), the session's function tools (and
-  its MCP servers' tools) the tools; tool calls become Realtime function calls.
+  its MCP servers' tools) the tools; tool calls become Realtime function calls; the
+  session's `truncation` rule trims the oldest turns (truncation.py).
   Without an LLM, image input is refused (`unsupported_feature`).
 
 Audio replies are spoken phrase by phrase as the text arrives, each phrase's text sent
@@ -46,6 +47,7 @@ from .llm import (
 )
 from .recognition import Recognizer, SphinxTranscriber, recognizer
 from .speech import PhraseBuffer, Speech, speech, split_phrases
+from .truncation import truncate
 
 GREETING: Final = "Hello! I am an offline voice agent. Say something and I will repeat it."
 NOT_HEARD: Final = "Sorry, I did not catch that."
@@ -103,9 +105,13 @@ class OfflineAgent:
         llm_model: str | None = None,
         llm_api_key: str | None = None,
         llm_timeout: float = 60.0,
+        llm_context_tokens: int | None = None,
         recognizer_: Recognizer | None = None,
         speech_: Speech | None = None,
     ) -> None:
+        """`llm_context_tokens`: the LLM's context length, the budget the session's
+        `truncation` rule trims the conversation to (unknown: only `post_instructions`)."""
+        self.context_tokens = llm_context_tokens
         self.llm = (
             ChatCompletions(llm_base_url, llm_model, llm_api_key, timeout=llm_timeout)
             if llm_base_url
@@ -196,8 +202,9 @@ class OfflineAgent:
                 transcripts[str(item.get("id"))] = await self._transcribe_item(item, request)
         config = request.config
         tools = chat_tools(config.get("tools"))
+        messages = chat_messages(request.items, config.get("instructions"), transcripts)
         stream = llm.stream(
-            chat_messages(request.items, config.get("instructions"), transcripts),
+            truncate(messages, config.get("truncation"), self.context_tokens),
             tools=tools,
             tool_choice=chat_tool_choice(config.get("tool_choice")),
             max_tokens=max_tokens(config.get("max_output_tokens")),

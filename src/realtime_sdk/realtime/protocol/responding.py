@@ -240,7 +240,14 @@ class Responding(SessionCore):
     def _response_config(self, params: dict[str, Any]) -> dict[str, Any]:
         config: dict[str, Any] = {
             key: copy.deepcopy(self._config.get(key))
-            for key in ("instructions", "tools", "tool_choice", "max_output_tokens", "reasoning")
+            for key in (
+                "instructions",
+                "tools",
+                "tool_choice",
+                "max_output_tokens",
+                "reasoning",
+                "truncation",
+            )
         }
         config["output_modalities"] = list(self._config["output_modalities"])
         config["audio"] = {"output": copy.deepcopy(self._config["audio"]["output"])}
