@@ -11,10 +11,10 @@ per direction:
   a field `Optional[X]` with no default stays required and nullable.
 
 Names: a class keeps its own name when it is its module's main class, else takes its
-module's name before it (`session_config.Audio` -> `SessionConfigAudio`); a TypedDict and
-the model it mirrors share one name (`Param` dropped); a Responses type whose name a Live
-type already has takes `Responses` before it. Where the client's and the server's schema
-of one name differ, the server's takes `Server` before it.
+module's name before it (`session_config.Audio` -> `SessionConfigAudio`); `Param` is
+dropped from both, so a TypedDict and the model it mirrors share one name; a Responses type
+whose name a Live type already has takes `Responses` before it. Where the client's and the
+server's schema of one name differ, the server's takes `Server` before it.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def schema_name(module: str, cls: str) -> str:
     ):
         # a Live event union's module: its classes are events, named by their wire names
         prefix = ""
+    prefix = re.sub(r"Param(?=[A-Z]|$)", "", prefix)
     name = cls if cls.lower() == prefix.lower() or cls.startswith(prefix) else prefix + cls
     if module.startswith("openai.types.responses.") and importlib.util.find_spec(
         f"openai.types.live.{stem}"
