@@ -251,15 +251,16 @@ def render(grouped: dict[str, list[str]], left_out: list[str]) -> list[str]:
                 out.append(f"  {title}:")
                 out.extend(f"    {line}" for line in mine)
     if left_out:
-        out.append("left out (upstream realtime and live parts no surface takes):")
+        out.append("left out (upstream voice parts no surface takes):")
         out.extend(f"  {entry}" for entry in left_out)
     else:
-        out.append("left out: none of upstream's realtime and live parts")
+        out.append("left out: none of upstream's voice parts")
     return out
 
 
 VOICE_SCHEMA = re.compile(r"(Realtime|Live)[A-Z]|Webhook(Realtime|Live)[A-Z]")
-VOICE_PATH = ("/realtime", "/live")
+# the voice protocols' routes, and the custom voices a session may name
+VOICE_PATH = ("/realtime", "/live", "/audio/voice")
 
 
 def _union_of(schema: Any, taken: set[str]) -> bool:
@@ -270,27 +271,31 @@ def _union_of(schema: Any, taken: set[str]) -> bool:
 
 
 def left_out(document: dict[str, Any], claimed: Iterable[str]) -> list[str]:
-    """Upstream's realtime and live schemas, paths and webhooks that no surface took,
-    schemas grouped by their first two words (`RealtimeTranslation*`)."""
+    """Upstream's voice routes, realtime and live schemas, and webhooks that no surface
+    took: a route with the schemas only it brings, the other schemas grouped by their
+    first two words (`RealtimeTranslation*`)."""
     taken = set(claimed)
     every = document.get("components", {}).get("schemas", {})
+    out: list[str] = []
+    listed: set[str] = set()
+    for path, item in sorted(document.get("paths", {}).items()):
+        if not path.startswith(VOICE_PATH) or f"path {path}" in taken:
+            continue
+        brought = sorted(_closure(every, _refs(item)) - taken - listed)
+        listed.update(brought)
+        out.append(f"path {path}" + (f" ({', '.join(brought)})" if brought else ""))
     schemas = [
         name
         for name, schema in every.items()
-        if VOICE_SCHEMA.match(name) and name not in taken and not _union_of(schema, taken)
+        if VOICE_SCHEMA.match(name) and name not in taken | listed and not _union_of(schema, taken)
     ]
     groups: dict[str, list[str]] = {}
     for name in sorted(schemas):
         words = re.findall(r"[A-Z][a-z0-9]*", name)
         groups.setdefault("".join(words[:2]), []).append(name)
-    out = [
+    out += [
         f"schemas {prefix}* ({len(names)})" if len(names) > 1 else f"schema {names[0]}"
         for prefix, names in groups.items()
-    ]
-    out += [
-        f"path {path}"
-        for path in sorted(document.get("paths", {}))
-        if path.startswith(VOICE_PATH) and f"path {path}" not in taken
     ]
     for item in document.get("webhooks", {}).values():
         for op in item.values():

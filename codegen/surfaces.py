@@ -41,7 +41,7 @@ class Built:
     specs: dict[str, dict[str, Any]]  # file name in spec/ -> document
     repairs: list[str] = field(default_factory=list)
     # what it took from upstream: schema names, `path /...`, `webhook <type>`; the rest
-    # of upstream's realtime and live parts is listed as left out
+    # of upstream's voice parts is listed as left out
     claimed: set[str] = field(default_factory=set)
     pins: list[str] = field(default_factory=list)  # artifacts read besides the document
 

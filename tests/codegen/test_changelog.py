@@ -17,6 +17,7 @@ from helpers.paths import ROOT
 from codegen import changelog, yamlio
 
 FIXTURES = ROOT / "tests" / "fixtures" / "sync"
+REF = "#/components/schemas/"
 ONLY = ("--only", "realtime")  # the fixtures hold the Realtime schemas alone
 
 
@@ -105,7 +106,7 @@ def test_each_change_is_one_line_under_its_surface_and_kind(tmp_path: Path) -> N
         "    + enum RealtimeSessionConfig.output_modalities[]: 'image'",
         "  removed:",
         "    - field RealtimeSessionConfig.instructions",
-        "left out: none of upstream's realtime and live parts",
+        "left out: none of upstream's voice parts",
     ]
     history = (out / "HISTORY.md").read_text()
     # newest first: this sync's entry comes before the first one (all schemas new)
@@ -127,7 +128,7 @@ def test_going_back_reverses_every_line(tmp_path: Path) -> None:
         "    - webhook realtime.call.incoming",
         "    - route POST /realtime/calls/{call_id}/hangup",
         "    - enum RealtimeSessionConfig.output_modalities[]: 'image'",
-        "left out: none of upstream's realtime and live parts",
+        "left out: none of upstream's voice parts",
     ]
 
 
@@ -185,24 +186,39 @@ def test_surfaces_are_grouped_and_upstream_parts_left_out_are_listed() -> None:
                 "RealtimeTranslationClientEvent": {},
                 "RealtimeSession": {},
                 "LiveThing": {},
+                "CreateVoiceRequest": {"properties": {"consent": {"$ref": f"{REF}VoiceConsent"}}},
+                "VoiceConsent": {},
                 "Batch": {},
+                "RealtimeClientEvent": {"oneOf": [{"$ref": f"{REF}RealtimeSession"}]},
             }
         },
-        "paths": {"/realtime/translations/client_secrets": {}, "/realtime/calls": {}},
+        "paths": {
+            "/realtime/translations/client_secrets": {},
+            "/realtime/calls": {},
+            "/audio/voices": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": f"{REF}CreateVoiceRequest"}}
+                        }
+                    }
+                }
+            },
+            "/batches": {},
+        },
     }
     left = changelog.left_out(document, {"RealtimeSession", "path /realtime/calls"})
     assert left == [
+        "path /audio/voices (CreateVoiceRequest, VoiceConsent)",
+        "path /realtime/translations/client_secrets",
         "schema LiveThing",
         "schemas RealtimeTranslation* (2)",
-        "path /realtime/translations/client_secrets",
-    ]
+    ]  # not Batch, /batches (no voice part), nor RealtimeClientEvent (a union of taken ones)
     assert changelog.render(grouped, left) == [
         "1 protocol change:",
         "translation: 1",
         "  added:",
         "    + event client: session.update",
-        "left out (upstream realtime and live parts no surface takes):",
-        "  schema LiveThing",
-        "  schemas RealtimeTranslation* (2)",
-        "  path /realtime/translations/client_secrets",
+        "left out (upstream voice parts no surface takes):",
+        *(f"  {line}" for line in left),
     ]

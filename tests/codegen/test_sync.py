@@ -50,7 +50,7 @@ def test_changelog_names_exactly_the_changes_of_a_new_upstream_version(tmp_path:
         "    - enum RealtimeSessionConfig.output_modalities[]: 'text'",
         "  changed:",
         "    ~ field RealtimeSessionConfig.max_output_tokens: integer -> string",
-        "left out: none of upstream's realtime and live parts",
+        "left out: none of upstream's voice parts",
     ]
 
 
