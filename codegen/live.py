@@ -198,7 +198,7 @@ def build(overlay_path: Path = OVERLAY) -> tuple[dict[str, Any], dict[str, Any]]
             }
         operations["on" + name] = operation
 
-    repairs = _repairs(client, server, server_renames, unions[0])
+    repairs = _repairs(overlay, client, server, server_renames, unions[0])
     events_spec = {
         "asyncapi": "3.0.0",
         "info": {
@@ -224,7 +224,11 @@ def build(overlay_path: Path = OVERLAY) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def _repairs(
-    client: _Direction, server: _Direction, server_renames: dict[str, str], unions: int
+    overlay: dict[str, Any],
+    client: _Direction,
+    server: _Direction,
+    server_renames: dict[str, str],
+    unions: int,
 ) -> list[str]:
     """What the package's types get wrong for a wire spec, and what was done about it."""
     websocket = {
@@ -246,6 +250,16 @@ def _repairs(
                 f"{direction.capitalize()}Event leaves out {', '.join(missing)} (other"
                 f" channels' unions); our {direction.capitalize()}Event has them"
             )
+    for direction in DIRECTIONS:
+        d = client if direction == "client" else server
+        for name, wire in d.events.items():
+            given = overlay[f"{direction}_transports"].get(wire)
+            unsent = [c for c in d.channels[name] if given is not None and c not in given]
+            if unsent:
+                repairs.append(
+                    f"{direction} {wire} is in the package's {', '.join(unsent)} union but"
+                    f" travels only on {', '.join(given)} (overlay)"
+                )
     if server_renames:
         repairs.append(
             "client and server shapes that differ under one name: the server's are "
