@@ -6,6 +6,7 @@ pinned to; a different `openai` fails here first, saying which version the spec 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,3 +164,18 @@ def test_event_unions_are_discriminated_by_type(name: str) -> None:
     union = yamlio.load_path(EVENTS)["components"]["schemas"][name]
     assert union["discriminator"] == "type"
     assert len(union["oneOf"]) == len(union["x-discriminator-mapping"])
+
+
+def test_an_openai_without_live_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_source, "_package_files", lambda: {})
+    with pytest.raises(live_source.LiveSourceError, match=r"has no openai\.types\.live"):
+        live_source.pin()
+
+
+def test_an_overlay_address_the_package_does_not_build_is_refused(tmp_path: Path) -> None:
+    overlay = yamlio.load_path(live.OVERLAY)
+    overlay["channels"]["sideband"]["resource"] = "/live/sessions/{session_id}/watch"
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yamlio.dump(overlay))
+    with pytest.raises(live_source.LiveSourceError, match="attach"):
+        live.build(path)
