@@ -1,5 +1,6 @@
 """The ASGI app of `realtime-sdk serve`, mountable into any Starlette/FastAPI app: each
-protocol's routes (the Realtime API's: `realtime.server.routes`), the playground page,
+protocol's routes (the Realtime API's: `realtime.server.routes`; translation's:
+`translation.server.routes`), the playground page,
 CORS, the key store every route checks, health and readiness, and the drain on SIGTERM.
 """
 
@@ -21,6 +22,7 @@ from .server.config import ServerConfig
 from .server.errors import ApiError, handle_api_error
 from .server.health import health_routes
 from .server.playground import playground_routes
+from .translation.server.routes import translation_routes
 
 __all__ = ["ServerConfig", "create_app"]  # ServerConfig lives in `config`; apps start here
 
@@ -38,6 +40,7 @@ def create_app(config: ServerConfig) -> Starlette:
         )
 
     routes: list[BaseRoute] = realtime_routes(config)
+    routes += translation_routes(config)  # /v1/realtime/translations and its client secrets
     routes += health_routes(config.state, config.drain)  # /healthz, /readyz
     routes += playground_routes()  # the page at `/`
 

@@ -1,7 +1,9 @@
 """Back-ends: what generates responses.
 
 The contracts (`Responder`, `Transcriber`, `TurnTakingBackend`) and what crosses them are in
-`base`; `EchoBackend` is the deterministic one. The FastRTC adapter is `backends.fastrtc`,
+`base`; `EchoBackend` is the deterministic one. Translation sessions have a contract of their
+own (`translation`: `Translator`) and an echo (`EchoTranslator`). The FastRTC adapter is
+`backends.fastrtc`,
 the offline voice agent `backends.agent`.
 
 Names are loaded on first use, so that importing one back-end costs only what it needs.
@@ -37,12 +39,23 @@ if TYPE_CHECKING:
         UserTranscript,
     )
     from .echo import EchoBackend
+    from .translation import (
+        SourceFrame,
+        SourceText,
+        TranslatedAudio,
+        TranslatedText,
+        TranslationPiece,
+        TranslationSource,
+        Translator,
+    )
+    from .translation_echo import EchoTranslator
 
 __all__ = [
     "AudioChunk",
     "BackendError",
     "CloseSession",
     "EchoBackend",
+    "EchoTranslator",
     "FunctionCall",
     "HeardPause",
     "HeardSpeechStart",
@@ -53,15 +66,26 @@ __all__ = [
     "ResponsePiece",
     "ResponseRequest",
     "ResponseStarted",
+    "SourceFrame",
+    "SourceText",
     "TextDelta",
     "Transcriber",
     "TranscriptDelta",
     "TranscriptionRequest",
+    "TranslatedAudio",
+    "TranslatedText",
+    "TranslationPiece",
+    "TranslationSource",
+    "Translator",
     "TurnTakingBackend",
     "TurnTakingEvent",
     "UserTranscript",
 ]
 
 
-_HOMES = {name: "echo" if name == "EchoBackend" else "base" for name in __all__}
+_TRANSLATION = {"SourceFrame", "SourceText", "TranslatedAudio", "TranslatedText"}
+_TRANSLATION |= {"TranslationPiece", "TranslationSource", "Translator"}
+_HOMES = {name: "base" for name in __all__}
+_HOMES |= {"EchoBackend": "echo", "EchoTranslator": "translation_echo"}
+_HOMES |= {name: "translation" for name in _TRANSLATION}
 __getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..backends.base import Responder, TurnTakingBackend
+from ..backends.translation import Translator
 from ..transports.webrtc.ice import IceConfig
 from ..transports.websocket import MAX_FRAME_BYTES
 from .auth import EphemeralKeys
@@ -24,6 +25,8 @@ class ServerConfig:
     backend_factory: Callable[[], Backend]
     api_keys: frozenset[str] = frozenset()  # empty: open, for local use
     default_model: str = "gpt-realtime"
+    # what serves `/v1/realtime/translations`, one per session; None: refused there
+    translator_factory: Callable[[], Translator] | None = None
     turn_detection: bool = True  # run a local VAD model per session for server_vad
     max_frame_bytes: int = MAX_FRAME_BYTES
     # browser origins allowed to call the HTTP routes; ["*"]: any (local use, logged)

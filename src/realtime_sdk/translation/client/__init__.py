@@ -1,0 +1,3 @@
+"""The typed translation client: a connection shaped like openai-python's."""
+
+__all__: list[str] = []
