@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from typing import Any
 
@@ -122,3 +124,37 @@ def test_sideband_dtmf_is_sent_as_openai_python_sends_it() -> None:
     ours.transport.dtmf.send(event="5")
     SidebandConnection(socket).transport.dtmf.send(event="5")  # type: ignore[arg-type]
     assert json.loads(to_json(ours.sent[0])) == json.loads(socket.sent[0])
+
+
+def _methods(resource: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    """(attribute path, bound method) of every send method under one of openai's resources."""
+    found: list[tuple[tuple[str, ...], Any]] = []
+    for name, attribute in vars(type(resource)).items():
+        if name.startswith("_"):
+            continue
+        value = getattr(resource, name)
+        if isinstance(attribute, functools.cached_property):
+            found += _methods(value, (*path, name))
+        elif callable(value):
+            found.append(((*path, name), value))
+    return found
+
+
+def test_client_resources_mirror_openai_python() -> None:
+    """Every send method openai-python's Live and sideband connections offer, ours offers at
+    the same place, with the same keyword parameters."""
+    socket = _Socket()
+    openai_connections = (LiveConnection(socket), SidebandConnection(socket))  # type: ignore[arg-type]
+    checked = set()
+    for connection in openai_connections:
+        for root in ("session", "decision", "response", "transport"):
+            if not hasattr(connection, root):
+                continue
+            for path, method in _methods(getattr(connection, root), (root,)):
+                ours: Any = SyncConn()
+                for part in path:
+                    ours = getattr(ours, part)
+                theirs = set(inspect.signature(method).parameters)
+                assert theirs <= set(inspect.signature(ours).parameters), path
+                checked.add(path)
+    assert len(checked) == len(live.CLIENT_EVENT_TYPES)
