@@ -15,6 +15,7 @@ One module per job:
 - `turns`: where responses begin and end (the rules table);
 - `signals`: the data channel the handler reports its talking and pauses through;
 - `threads`: the thread each kind of sync call runs on, in order;
+- `translator`: `FastRTCTranslator`, a handler serving translation sessions;
 - `reply`: `ReplyFunctionResponder`, a ReplyOnPause reply function under the server's turns;
 - `messages`: `RealtimeMessage`, protocol data a handler yields, and `chatbot_update`;
 - `pause`: `LocalPauseDetectionModel`, ReplyOnPause's pause model with no download.
@@ -36,9 +37,11 @@ if TYPE_CHECKING:
     from .pause import LocalPauseDetectionModel, PauseOptions, SpeechSpan, speech_chunks
     from .reply import ReplyFunctionResponder, accepts_text
     from .threads import SerialThread
+    from .translator import FastRTCTranslator
 
 __all__ = [
     "FastRTCBackend",
+    "FastRTCTranslator",
     "LocalPauseDetectionModel",
     "PauseOptions",
     "RealtimeMessage",
@@ -55,6 +58,7 @@ __all__ = [
 
 _MODULES = {
     "FastRTCBackend": "backend",
+    "FastRTCTranslator": "translator",
     "LocalPauseDetectionModel": "pause",
     "PauseOptions": "pause",
     "RealtimeMessage": "messages",

@@ -40,6 +40,7 @@ class TranslationDriver:
         self.source = TranslationSource(session.config)
         self._lock = asyncio.Lock()
         self._encoders: dict[int, WireEncoder] = {}  # back-end rate -> 24 kHz PCM16
+        self._audio_end_ms = 0  # where the last output audio ends, on the input timeline
 
     @property
     def _id(self) -> str:
@@ -74,7 +75,7 @@ class TranslationDriver:
                     session.input_transcript(piece.delta, piece.elapsed_ms)
                 await self._flush()
             for encoder in self._encoders.values():  # what resampling held back
-                session.output_audio(encoder.flush(), session.received_ms)
+                session.output_audio(encoder.flush(), self._audio_end_ms)
             session.finished()
             await self._flush()
         except (asyncio.CancelledError, ConnectionError):
@@ -95,6 +96,7 @@ class TranslationDriver:
         encoder = self._encoders.get(piece.rate)
         if encoder is None:
             encoder = self._encoders[piece.rate] = WireEncoder(piece.rate, PCM24K)
+        self._audio_end_ms = piece.elapsed_ms + len(piece.samples) * 1000 // piece.rate
         return encoder.process(piece.samples)
 
     async def _flush(self) -> None:
