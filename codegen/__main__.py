@@ -6,12 +6,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from . import yamlio
 from .paths import EVENTS_SPEC, GENERATED
+
+if TYPE_CHECKING:
+    from .surfaces import Built, Inputs
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -37,12 +40,40 @@ def _sync(args: argparse.Namespace) -> int:
         first = str(exc).splitlines()[0]
         print(f"sync: {source.label} is not a YAML document: {first}", file=sys.stderr)
         return 2
+    built, notes = _build(inputs, args.only)
+    for pin in built.pins:
+        print(f"also read: {pin}")
+    for line in notes:
+        print(line)
+
+    out = Path(args.out)
+    old: dict[str, Any] = dict.fromkeys(built.specs)
+    for name in built.specs:
+        if (out / name).exists():
+            old[name] = yamlio.load_path(out / name)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in built.specs.items():
+        (out / name).write_text(yamlio.dump(document))
+    if args.repairs:
+        print(f"repaired {len(built.repairs)} upstream faults:")
+        for repair in sorted(built.repairs):
+            print(f"  {repair}")
+    grouped = changelog.by_surface(old, built.specs)
+    lines = changelog.render(grouped, changelog.left_out(inputs.document, built.claimed))
+    for line in lines:
+        print(line)
+    if any(grouped.values()):
+        history.record(out / "HISTORY.md", history.entry(source, built.pins, lines))
+    return 0
+
+
+def _build(inputs: Inputs, only: list[str] | None) -> tuple[Built, list[str]]:
+    """Every surface's builder, their results merged, and a note for each one skipped."""
+    from . import surfaces
+
     notes: list[str] = []
-    new: dict[str, dict[str, Any]] = {}
-    repairs: list[str] = []
-    claimed: set[str] = set()
-    pins: list[str] = []
-    for surface, build in surfaces.builders(notes, args.only):
+    merged = surfaces.Built({})
+    for surface, build in surfaces.builders(notes, only):
         try:
             built = build(inputs)
         except surfaces.SurfaceUnavailable as exc:
@@ -56,33 +87,12 @@ def _sync(args: argparse.Namespace) -> int:
         except SystemExit as exc:
             if isinstance(exc.code, int | None):
                 raise
-            print(f"sync: {surface.name}: {exc.code}", file=sys.stderr)
-            return 1
-        new.update(built.specs)
-        repairs += built.repairs
-        claimed |= built.claimed
-        pins += built.pins
-    for pin in pins:
-        print(f"also read: {pin}")
-    for line in notes:
-        print(line)
-
-    out = Path(args.out)
-    old = {name: yamlio.load_path(out / name) if (out / name).exists() else None for name in new}
-    out.mkdir(parents=True, exist_ok=True)
-    for name, document in new.items():
-        (out / name).write_text(yamlio.dump(document))
-    if args.repairs:
-        print(f"repaired {len(repairs)} upstream faults:")
-        for repair in sorted(repairs):
-            print(f"  {repair}")
-    grouped = changelog.by_surface(old, new)
-    lines = changelog.render(grouped, changelog.left_out(inputs.document, claimed))
-    for line in lines:
-        print(line)
-    if any(grouped.values()):
-        history.record(out / "HISTORY.md", history.entry(source, pins, lines))
-    return 0
+            raise SystemExit(f"sync: {surface.name}: {exc.code}") from None
+        merged.specs.update(built.specs)
+        merged.repairs += built.repairs
+        merged.claimed |= built.claimed
+        merged.pins += built.pins
+    return merged, notes
 
 
 def _generate(args: argparse.Namespace) -> int:
