@@ -30,6 +30,7 @@ from .capabilities import Capabilities
 from .config import ConfigError, apply_update, input_format
 from .item_events import ItemEvents
 from .mcp_session import McpSession
+from .noise import PARAM as NOISE_PARAM
 from .refusals import error_event
 from .session_core import MAX_FAULTS
 from .turn_detection import VadConfig, VadConfigError
@@ -82,7 +83,13 @@ class Session(TurnTaking, McpSession, ItemEvents, ServerBase):
             param = f"session.{exc.session_param}"
             self._refuse(event, "invalid_value", str(exc), param)
             return
+        noise = config["audio"]["input"].get("noise_reduction")
+        why = self.noise.refusal(noise)
+        if why is not None:
+            self._refuse(event, "unsupported_feature", why, NOISE_PARAM)
+            return
         self._set_config(config)
+        self.noise.configure(noise, self._in_format)
         self.input_buffer.reconfigure(input_format(config), detection)
         self.emit(ev.session_updated(session=self._config))
         if servers is not None:

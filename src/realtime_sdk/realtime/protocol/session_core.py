@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Any
+from typing import Any, Literal
 
 from ..._generated.ga import server_stub as ev
 from ...audio import AudioFormat
@@ -25,6 +25,8 @@ from .conversation import Conversation
 from .ids import Ids
 from .input_buffer import InputBuffer
 from .mcp_tools import McpConfigError, McpServer, McpTools, mcp_servers, split_secrets
+from .noise import PARAM as NOISE_PARAM
+from .noise import InputNoise, SuppressorFactory, default_suppressor
 from .outputs import Output, Send
 from .refusals import error_event
 from .responses import ResponseRun
@@ -50,6 +52,7 @@ class SessionCore:
         speech_model: SpeechModel | None = None,
         transport: str = "websocket",
         intent: str | None = None,
+        noise_suppressor: SuppressorFactory | Literal["default"] | None = "default",
     ) -> None:
         """`speech_model` runs server-side turn detection; without one, turn detection
         is off whatever the session says (manual commits only). `transport` ("websocket",
@@ -57,6 +60,8 @@ class SessionCore:
         `input_audio_buffer.append` and response audio leaves as PlayAudio, not deltas.
         `intent="transcription"` (or a `config` of that type) makes a transcription
         session: turns are committed and transcribed, and no response is made.
+        `noise_suppressor` makes the suppressor `audio.input.noise_reduction` asks for
+        (by default DeepFilterNet's, where installed); without one, that setting is refused.
         ConfigError (or VadConfigError) for a `config` the protocol refuses."""
         self.ids = ids or Ids()
         self.transport = transport
@@ -75,8 +80,15 @@ class SessionCore:
         self._mcp_first: list[McpServer] = []  # listed once session.created is out
         if config and config.get("tools"):
             settings, self._mcp_first = self._mcp_config(settings, "session.tools")
+        if noise_suppressor == "default":
+            noise_suppressor = default_suppressor()
+        self.noise = InputNoise(noise_suppressor)
+        why = self.noise.refusal(settings["audio"]["input"].get("noise_reduction"))
+        if why is not None:
+            raise ConfigError("unsupported_feature", why, NOISE_PARAM)
         self._config = settings
         self._in_format = input_format(settings)
+        self.noise.configure(settings["audio"]["input"].get("noise_reduction"), self._in_format)
         self.conversation = Conversation(self.ids.conversation())
         self.input_buffer = InputBuffer(self._in_format, speech_model, self._turn_detection())
         self._outputs: deque[Output] = deque()

@@ -48,7 +48,10 @@ class TurnTaking(Responding):
         """Input audio in the session's input format, whole samples (websocket appends once
         decoded, WebRTC's RTP once converted); then `take()`: the server VAD may have ended a
         turn (a commit, a response to start), and a back-end that takes its own turns gets
-        the audio as `InputAudio`, with `source` (the same audio as it arrived) if given."""
+        the audio as `InputAudio`, with `source` (the same audio as it arrived) if given.
+        With noise reduction on, all of them hear the denoised audio (and no `source`)."""
+        if self.noise.active:
+            data, source = self.noise.apply(data, self._in_format), None
         turns = self.input_buffer.append(data)
         if self._capabilities.raw_input_audio:
             self._outputs.append(InputAudio(data, source))
