@@ -195,6 +195,7 @@ def serve_with(
     """Build the app and run it under uvicorn (or hand it to `serve_app`, in a worker)."""
 
     from .app import ServerConfig, create_app
+    from .translation.server.translators import translator_factory_for
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -223,6 +224,7 @@ def serve_with(
     config = ServerConfig(
         state=shared_state(settings.redis_url, settings.call_ttl_s),
         backend_factory=factory,
+        translator_factory=translator_factory_for(factory),  # the same back-end translates
         api_keys=frozenset(settings.api_keys),
         default_model=settings.model,
         turn_detection=settings.turn_detection,
