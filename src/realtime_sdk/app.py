@@ -1,6 +1,6 @@
 """The ASGI app of `realtime-sdk serve`, mountable into any Starlette/FastAPI app: each
 protocol's routes (the Realtime API's: `realtime.server.routes`; translation's:
-`translation.server.routes`), the playground page,
+`translation.server.routes`; GPT-Live's: `live.server.routes`), the playground page,
 CORS, the key store every route checks, health and readiness, and the drain on SIGTERM.
 """
 
@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from . import _compat
 from .realtime.server.routes import realtime_routes
+from .live.server import live_routes
 from .server.auth import Authenticator
 from .server.config import ServerConfig
 from .server.errors import ApiError, handle_api_error
@@ -41,6 +42,7 @@ def create_app(config: ServerConfig) -> Starlette:
 
     routes: list[BaseRoute] = realtime_routes(config)
     routes += translation_routes(config)  # /v1/realtime/translations and its client secrets
+    routes += live_routes(config)  # /v1/live/sessions
     routes += health_routes(config.state, config.drain)  # /healthz, /readyz
     routes += playground_routes()  # the page at `/`
 

@@ -1,0 +1,207 @@
+"""The asyncio driver of one Live session: transport <-> LiveSession <-> back-end.
+
+Three tasks once the session has started: the reader (client events in, input audio
+on to the back-end), the back-end's events (audio queued to play, transcripts,
+barge-in), and the pacer, which sends one output frame per tick of the audio clock
+(deadline = start + frames sent x frame length, never a sleep after each send), so
+output holds real time, silence included. Sends take turns under one lock, so events
+leave in the order the session made them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from ...audio import WireEncoder
+from ...backends.base import (
+    AudioChunk,
+    CloseSession,
+    HeardPause,
+    HeardSpeechStart,
+    ResponseEnded,
+    ResponseFailed,
+    TextDelta,
+    TranscriptDelta,
+    TurnTakingBackend,
+    TurnTakingEvent,
+    UserTranscript,
+)
+from ...transports.base import Transport
+from ..protocol import (
+    Context,
+    Drain,
+    Hangup,
+    Hear,
+    LiveSession,
+    Output,
+    Reconfigure,
+    Send,
+    Start,
+)
+
+log = logging.getLogger("realtime_sdk.live")
+
+CLOSE_SERVER_FAULT = 1011
+DRAIN_LIMIT_S = 10.0  # what `session.close` waits for queued output at most
+QUIET_S = 0.3  # a back-end quiet this long, with nothing queued, has said all
+
+
+class LiveDriver:
+    def __init__(
+        self,
+        transport: Transport,
+        session: LiveSession,
+        make_backend: Callable[[], TurnTakingBackend],
+    ) -> None:
+        self.transport = transport
+        self.session = session
+        self.make_backend = make_backend
+        self.backend: TurnTakingBackend | None = None
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._encoders: dict[int, WireEncoder] = {}
+        self._last_output = 0.0
+        self._drain_until: float | None = None
+        self._closed = asyncio.Event()
+
+    async def run(self) -> None:
+        try:
+            while not self._closed.is_set():
+                raw = await self.transport.recv()
+                if raw is None:
+                    break
+                if isinstance(raw, str | bytes):
+                    self.session.receive(raw)
+                    await self._flush()
+        except ConnectionError:
+            pass
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.backend is not None:
+                with contextlib.suppress(Exception):
+                    await self.backend.stop()
+            log.info("live session %s ended", self.session.id)
+
+    # -- the back-end --------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        backend = self.make_backend()
+        self.backend = backend
+        await backend.start(self.session.resource)
+        self._tasks.append(asyncio.create_task(self._backend_events(backend), name="live-backend"))
+        self._tasks.append(asyncio.create_task(self._pace(), name="live-pacer"))
+
+    async def _backend_events(self, backend: TurnTakingBackend) -> None:
+        session = self.session
+        try:
+            async for event in backend.events():
+                if self._take(event):
+                    break
+                await self._flush()
+            await self._flush()
+        except (asyncio.CancelledError, ConnectionError):
+            raise
+        except Exception:
+            log.exception("live back-end failed in session %s", session.id)
+            session.backend_failed("The back-end failed; the server's log has the details.")
+            with contextlib.suppress(ConnectionError):
+                await self._flush()
+            await self.transport.close(CLOSE_SERVER_FAULT, "the back-end stopped")
+            self._closed.set()
+
+    def _take(self, event: TurnTakingEvent) -> bool:
+        """One back-end event into the session; True when the back-end ends the session."""
+        session = self.session
+        if isinstance(event, AudioChunk):
+            self._last_output = asyncio.get_running_loop().time()
+            session.output_audio(self._encode(event))
+        elif isinstance(event, TextDelta | TranscriptDelta):
+            session.output_transcript(event.text)
+        elif isinstance(event, UserTranscript):
+            session.input_transcript(event.text)
+        elif isinstance(event, HeardSpeechStart):
+            session.speech_started()
+        elif isinstance(event, HeardPause):
+            session.speech_stopped()
+        elif isinstance(event, ResponseEnded):
+            session.output_ended()
+        elif isinstance(event, ResponseFailed):
+            session.backend_failed(event.message)
+        elif isinstance(event, CloseSession):
+            session.finished("close_requested")
+            return True
+        return False
+
+    def _encode(self, chunk: AudioChunk) -> bytes:
+        fmt = self.session.playout.fmt if self.session.playout else None
+        assert fmt is not None
+        encoder = self._encoders.get(chunk.rate)
+        if encoder is None:
+            encoder = self._encoders[chunk.rate] = WireEncoder(chunk.rate, fmt)
+        return encoder.process(chunk.samples)
+
+    # -- output --------------------------------------------------------------------------
+
+    async def _pace(self) -> None:
+        loop = asyncio.get_running_loop()
+        step = self.session.frame_ms / 1000
+        start = loop.time()
+        sent = 0
+        while True:
+            text = self.session.frame()
+            if text is None:
+                return
+            async with self._lock:
+                await self.transport.send(text)
+            sent += 1
+            if self._drain_until is not None and self._drained(loop.time()):
+                self.session.finished("close_requested")
+                await self._flush()
+                return
+            await self._flush()
+            await asyncio.sleep(max(0.0, start + sent * step - loop.time()))
+
+    def _drained(self, now: float) -> bool:
+        playout = self.session.playout
+        queued = playout.queued_ms if playout is not None else 0
+        quiet = now - self._last_output >= QUIET_S
+        assert self._drain_until is not None
+        return (queued == 0 and quiet) or now >= self._drain_until
+
+    # -- the session's outputs -----------------------------------------------------------
+
+    async def _flush(self) -> None:
+        work: list[Output] = []
+        async with self._lock:
+            for out in self.session.take():
+                if isinstance(out, Send):
+                    await self.transport.send(out.text())
+                else:
+                    work.append(out)
+        for job in work:
+            await self._do(job)
+
+    async def _do(self, job: Output) -> None:
+        backend = self.backend
+        if isinstance(job, Start):
+            await self._start()
+        elif isinstance(job, Hear) and backend is not None:
+            await backend.receive_audio(job.pcm, job.fmt)
+        elif isinstance(job, Context) and backend is not None:
+            add = getattr(backend, "add_context", None)
+            if add is not None:
+                await add(job.kind, job.content, job.delegation_id)
+        elif isinstance(job, Reconfigure) and backend is not None:
+            reconfigure = getattr(backend, "reconfigure", None)
+            if reconfigure is not None:
+                await reconfigure(job.session)
+        elif isinstance(job, Drain):
+            self._drain_until = asyncio.get_running_loop().time() + DRAIN_LIMIT_S
+        elif isinstance(job, Hangup):
+            self._closed.set()
+            await self.transport.close()

@@ -1,0 +1,132 @@
+"""openai-python 3.63's Live client (`client.live.connect()`), unmodified, against a real
+server (uvicorn on 127.0.0.1): echo taking its turns behind the server's VAD, and the
+offline agent for transcripts both ways. Started, speech in -> audio and transcripts
+out, mute, close -> closed, and no `error` anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import Running, serve
+from openai import AsyncOpenAI
+
+from realtime_sdk.app import ServerConfig
+from realtime_sdk.audio import read_wav, resample
+from realtime_sdk.backends.echo import EchoBackend
+
+API_KEY = "sk-live"
+SESSION = {"model": "gpt-live-1", "instructions": "Be brief."}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Running]:
+    config = ServerConfig(backend_factory=EchoBackend, api_keys=frozenset([API_KEY]))
+    with serve(config) as running:
+        yield running
+
+
+def speech(rate: int = 24000) -> np.ndarray:
+    file_rate, samples = read_wav(AUDIO_FIXTURES / "hello_world_16k.wav")
+    silence = np.zeros(rate, dtype=np.int16)
+    return np.concatenate([resample(samples, file_rate, rate), silence])
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 40))
+
+
+async def send_audio(conn: Any, samples: np.ndarray, rate: int = 24000) -> None:
+    """In real time, 40 ms at a time, as a microphone gives it."""
+    step = rate // 25
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for n, at in enumerate(range(0, len(samples), step)):
+        chunk = samples[at : at + step].astype("<i2").tobytes()
+        await conn.session.input_audio.append(audio=base64.b64encode(chunk).decode())
+        await asyncio.sleep(max(0.0, start + (n + 1) * 0.04 - loop.time()))
+
+
+async def collect(conn: Any, events: list[Any]) -> None:
+    """Every event up to `session.closed`."""
+    async for event in conn:
+        events.append(event)
+        if event.type == "session.closed":
+            return
+
+
+def test_started_speech_echoed_mute_and_close(server: Running) -> None:
+    async def main() -> None:
+        client = AsyncOpenAI(base_url=server.base_url, api_key=API_KEY)
+        async with client.live.connect() as conn:
+            await conn.session.start(session=SESSION)
+            started = await conn.recv()
+            assert started.type == "session.started", started
+            assert started.session.status == "active"
+            assert started.session.id.startswith("sess_")
+            assert started.session.expires_at > 0
+            events: list[Any] = []
+            reader = asyncio.create_task(collect(conn, events))
+            await send_audio(conn, speech())
+            await conn.session.input_audio.mute()
+            await asyncio.sleep(1.5)  # the echo's reply plays out
+            await conn.session.input_audio.unmute()
+            await conn.session.close()
+            await asyncio.wait_for(reader, 15)
+
+        kinds = [e.type for e in events]
+        assert "error" not in kinds, [e for e in events if e.type == "error"]
+        assert "session.input_audio.muted" in kinds and "session.input_audio.unmuted" in kinds
+        closed = events[-1]
+        assert closed.type == "session.closed" and closed.reason == "close_requested"
+        assert closed.usage.seconds > 2
+        audio = b"".join(
+            base64.b64decode(e.delta) for e in events if e.type == "session.output_audio.delta"
+        )
+        seconds = len(audio) / 2 / 24000
+        assert seconds > 2, seconds  # output never stops: silence between the replies
+        pcm = np.frombuffer(audio, dtype="<i2")
+        assert np.abs(pcm).max() > 1000  # the echo of the speech is in it
+
+    run(main())
+
+
+def test_the_offline_agent_hears_and_answers_with_transcripts() -> None:
+    from realtime_sdk.backends.agent import OfflineAgent
+
+    config = ServerConfig(backend_factory=OfflineAgent, api_keys=frozenset([API_KEY]))
+
+    async def main(running: Running) -> list[Any]:
+        client = AsyncOpenAI(base_url=running.base_url, api_key=API_KEY)
+        events: list[Any] = []
+        async with client.live.connect() as conn:
+            await conn.session.start(session=SESSION)
+            assert (await conn.recv()).type == "session.started"
+            reader = asyncio.create_task(collect(conn, events))
+            await send_audio(conn, speech())
+            for _ in range(100):  # the reply's words, within 10 s
+                if any(e.type == "session.output_transcript.delta" for e in events):
+                    break
+                await asyncio.sleep(0.1)
+            await conn.session.close()
+            await asyncio.wait_for(reader, 20)
+        return events
+
+    with serve(config) as running:
+        events = run(main(running))
+    kinds = [e.type for e in events]
+    assert "error" not in kinds, [e for e in events if e.type == "error"]
+    heard = "".join(e.delta for e in events if e.type == "session.input_transcript.delta")
+    said = "".join(e.delta for e in events if e.type == "session.output_transcript.delta")
+    assert "hello" in heard.lower() or "world" in heard.lower(), heard
+    assert said.startswith("You said"), said
+    words = [e for e in events if e.type == "session.output_transcript.delta"]
+    assert all(0 <= e.start_ms <= e.end_ms for e in words)
+    inputs = [e for e in events if e.type == "session.input_transcript.delta"]
+    assert all(0 <= e.start_ms < e.end_ms for e in inputs)
+    assert kinds[-1] == "session.closed"
