@@ -232,9 +232,10 @@ def by_surface(
     return {surface: list(lines) for surface, lines in out.items()}
 
 
-def _kind(line: str) -> int:
+def _order(line: str) -> tuple[int, str]:
+    """Events first, then webhooks, routes, schemas, fields, enum values; by name within."""
     word = line[2:].split(" ", 1)[0]
-    return KINDS.index(word) if word in KINDS else len(KINDS)
+    return (KINDS.index(word) if word in KINDS else len(KINDS), line)
 
 
 def render(grouped: dict[str, list[str]], left_out: list[str]) -> list[str]:
@@ -246,7 +247,7 @@ def render(grouped: dict[str, list[str]], left_out: list[str]) -> list[str]:
             continue
         out.append(f"{surface}: {len(lines)}")
         for sign, title in SECTIONS:
-            mine = sorted((ln for ln in lines if ln.startswith(sign)), key=_kind)
+            mine = sorted((ln for ln in lines if ln.startswith(sign)), key=_order)
             if mine:
                 out.append(f"  {title}:")
                 out.extend(f"    {line}" for line in mine)
