@@ -37,9 +37,9 @@ def free_port() -> int:
         return port
 
 
-def _command(system: str, port: int, workers: int) -> list[str]:
+def _command(system: str, port: int, workers: int, args: tuple[str, ...] = ()) -> list[str]:
     py = sys.executable
-    common = ["--port", str(port), "--log-level", "warning"]
+    common = ["--port", str(port), "--log-level", "warning", *args]
     if workers > 1:
         common += ["--workers", str(workers)]
     if system in ("ours", "ours-asyncio"):
@@ -62,10 +62,17 @@ class Server:
     """One system's server process (and its workers), sampled while it runs."""
 
     def __init__(
-        self, system: str, *, workers: int = 1, src: str | None = None, start_timeout: float = 60
+        self,
+        system: str,
+        *,
+        workers: int = 1,
+        src: str | None = None,
+        start_timeout: float = 60,
+        args: tuple[str, ...] = (),
     ) -> None:
         """`src`: serve the realtime_sdk package found there (another checkout's `src/`)
-        instead of the installed one, to compare two versions in one run."""
+        instead of the installed one, to compare two versions in one run; `args`: more of
+        `serve`'s flags (ours only)."""
         self.system = system
         self.port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -74,7 +81,7 @@ class Server:
         # a file, not a pipe: a full pipe would stall the server; closed by stop()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(
-            _command(system, self.port, workers),
+            _command(system, self.port, workers, args),
             cwd=BENCH,  # `--handler harness.echo_handler:...` imports from here
             env=env,
             stdout=self.log,
