@@ -97,6 +97,8 @@ class OfflineAgent:
         out_of_band=True,
         transcription=True,
     )
+    # with an LLM: images go to it as image parts (template replies have no use for them)
+    llm_capabilities = replace(capabilities, image_input=True)
 
     def __init__(
         self,
@@ -117,8 +119,8 @@ class OfflineAgent:
             if llm_base_url
             else None
         )
-        # images go to the LLM as image parts; template replies have no use for them
-        self.capabilities = replace(OfflineAgent.capabilities, image_input=self.llm is not None)
+        if self.llm is not None:
+            self.capabilities = OfflineAgent.llm_capabilities
         self.recognizer = recognizer_ or recognizer()
         self.recognizer.warm_up()  # the decoder process starts now, not at the first turn
         self._speech = speech_
