@@ -447,7 +447,8 @@ def render_all(spec_path: Path, workdir: Path) -> dict[str, str]:
         spec_path.with_name(HTTP_SPEC.name),
         workdir,
         renderer.header,
-        "Models of the HTTP routes' bodies: client secrets, calls, legacy sessions.",
+        "Models of the Realtime HTTP routes' bodies (client secrets, calls, legacy sessions)"
+        " and of the webhooks' payloads.",
     )
     for surface in targets.SURFACES:
         files.update(_surface(surface, spec_dir, renderers[surface.spec], workdir))
