@@ -115,10 +115,17 @@ async def create_client_secret(
     body: dict[str, Any] = {"session": dict(session or {"type": "realtime"})}
     if expires_after_seconds is not None:
         body["expires_after"] = {"anchor": "created_at", "seconds": expires_after_seconds}
+    return await post_for_secret("/realtime/client_secrets", body, base_url, api_key, verify)
+
+
+async def post_for_secret(
+    path: str, body: dict[str, Any], base_url: str | None, api_key: str | None, verify: Any = True
+) -> dict[str, Any]:
+    """POST `body` to a client-secrets route with the API key; the JSON answer."""
     key = api_key_from(api_key)
     async with httpx.AsyncClient(verify=verify) as client:
         reply = await client.post(
-            http_url(base_url, "/realtime/client_secrets"),
+            http_url(base_url, path),
             json=body,
             headers={"Authorization": f"Bearer {key}"} if key else {},
         )

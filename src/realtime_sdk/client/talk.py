@@ -43,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="gpt-realtime")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply")
     parser.add_argument(
+        "--translate",
+        metavar="LANG",
+        help="a translation session into LANG instead of a turn: --input is translated,"
+        " both transcripts printed, the translated audio saved to --output",
+    )
+    parser.add_argument(
         "--server-vad",
         action="store_true",
         help="let the server's turn detection end the turn (servers whose handler takes its"
@@ -172,4 +178,8 @@ async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "translate", None):
+        from .talk_translation import talk_translation
+
+        return asyncio.run(talk_translation(args))
     return asyncio.run(talk(args))
