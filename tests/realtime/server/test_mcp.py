@@ -5,8 +5,11 @@ session driven over the in-memory channel, the `echo` back-end calling its tools
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import socket
+import threading
 import time
 from typing import Any
 
@@ -341,3 +344,55 @@ def test_cancelling_a_response_stops_its_call() -> None:
             assert of(turn, "response.output_text.done")[0]["text"] == "after"
 
         run(script)
+
+
+def test_a_server_that_never_answers_fails_the_listing_in_time() -> None:
+    """A socket that accepts and then says nothing: the listing's time limit ends it."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        silent.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(silent.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+
+    async def script(client: Client) -> None:
+        mcp = {"type": "mcp", "server_label": "mute", "server_url": f"http://127.0.0.1:{port}/mcp"}
+        began = time.monotonic()
+        await client.send(
+            {"type": "session.update", "session": {"type": "realtime", "tools": [mcp]}}
+        )
+        got = await client.until("error")
+        assert time.monotonic() - began < 3
+        assert "mcp_list_tools.failed" in types(got)
+        assert "within 0.5 s" in got[-1]["error"]["message"]
+
+    try:
+        run(script, McpClient(list_timeout=0.5))
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        silent.close()
+
+
+def test_a_server_gone_after_listing_fails_the_call() -> None:
+    async def script(client: Client) -> None:
+        with mcp_server() as server:
+            await client.listed(server_url=server.url, require_approval="never")
+        await client.say('call add {"a": 1, "b": 1}')
+        turn = await client.until("response.done")
+        call = of(turn, "response.output_item.done")[0]["item"]
+        assert of(turn, "response.mcp_call.failed")
+        assert call["error"]["type"] == "http_error" and call["error"]["code"] == 502
+        assert "could not be reached" in call["error"]["message"]
+        assert turn[-1]["response"]["status"] == "completed"
+
+    run(script)
