@@ -4,8 +4,9 @@
 - a text turn with the same text: as text, or where audio is asked for, as audio
   plus the text as transcript. The audio is a tone per word (150 ms at a pitch
   derived from the word, then 50 ms of silence), so tests can count words;
-- `call <tool-name> <json-arguments>` calls that tool when the session has it;
-  after the `function_call_output` arrives, the answer is that output.
+- `call <tool-name> <json-arguments>` calls that tool when the session has it (a function
+  tool, or a tool one of its MCP servers listed); after the `function_call_output` arrives
+  (or the MCP call has run), the answer is that output.
 """
 
 from __future__ import annotations
