@@ -23,6 +23,7 @@ from .outputs import (
     StartResponse,
 )
 from .refusals import error_event
+from .refused_settings import refused_setting
 from .responses import ResponseRun
 from .session_core import SessionCore
 
@@ -66,6 +67,10 @@ class Responding(SessionCore):
                 if image is not None:
                     self._refuse_images(event, f"response.input[{index}].content[{image}]")
                     return
+        refused = refused_setting(params, "response.")
+        if refused is not None:
+            self._refuse(event, "unsupported_feature", refused[1], refused[0])
+            return
         unknown = self._unlisted_mcp(params.get("tools"))
         if unknown is not None:
             self._refuse(

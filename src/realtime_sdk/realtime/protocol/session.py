@@ -32,6 +32,7 @@ from .item_events import ItemEvents
 from .mcp_session import McpSession
 from .noise import PARAM as NOISE_PARAM
 from .refusals import error_event
+from .refused_settings import refused_setting
 from .session_core import MAX_FAULTS
 from .turn_detection import VadConfig, VadConfigError
 from .turn_taking import MIN_COMMIT_MS, TurnTaking
@@ -70,6 +71,10 @@ class Session(TurnTaking, McpSession, ItemEvents, ServerBase):
 
     def on_session_update(self, event: c.SessionUpdateEvent) -> None:
         update = event.session.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        refused = refused_setting(update, "session.")
+        if refused is not None:
+            self._refuse(event, "unsupported_feature", refused[1], refused[0])
+            return
         servers = None
         try:
             config = apply_update(self._config, update)

@@ -29,6 +29,7 @@ from .noise import PARAM as NOISE_PARAM
 from .noise import InputNoise, SuppressorFactory, default_suppressor
 from .outputs import Output, Send
 from .refusals import error_event
+from .refused_settings import refused_setting
 from .responses import ResponseRun
 from .transcripts import Transcripts
 from .turn_detection import SpeechModel
@@ -74,6 +75,9 @@ class SessionCore:
             settings = default_transcription_session(self.ids.session(), now_s)
         else:
             settings = default_session(self.ids.session(), model, now_s)
+        refused = refused_setting(config or {}, "session.")
+        if refused is not None:
+            raise ConfigError("unsupported_feature", refused[1], refused[0])
         if config:
             settings = apply_update(settings, {**config, "type": kind})
         self.mcp = McpTools()
