@@ -169,13 +169,23 @@ def test_make_serve_lines(served: str) -> None:
 
 
 PROGRAMS = [code for code in blocks("python") if not code.startswith("# app.py")]
+ECHO_FIRST = "# against: realtime-sdk serve --handler echo"
+
+
+@pytest.fixture(scope="module")
+def echo_served() -> Iterator[str]:
+    """`realtime-sdk serve --handler echo`, for the programs that say they run against it."""
+    port = free_port()
+    argv = [str(BIN / "realtime-sdk"), "serve", "--handler", "echo", "--port", str(port)]
+    with running(argv, port) as origin:
+        yield origin
 
 
 @pytest.mark.parametrize("index", range(len(PROGRAMS)))
-def test_python_block(index: int, served: str, tmp_path: Path) -> None:
+def test_python_block(index: int, served: str, echo_served: str, tmp_path: Path) -> None:
     """Each program (a handler module, `# app.py`, is served by test_serve_and_talk_lines)."""
     code = PROGRAMS[index]
-    port = int(served.rsplit(":", 1)[1])
+    port = int((echo_served if code.startswith(ECHO_FIRST) else served).rsplit(":", 1)[1])
     done = subprocess.run(
         [sys.executable, "-c", on_port(code, port)],
         cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=120,
@@ -199,6 +209,20 @@ def test_js_block(index: int, served: str) -> None:
     assert done.stdout.strip(), "the example printed nothing"
 
 
+def test_translate_lines(echo_served: str, tmp_path: Path) -> None:
+    """`talk --translate` lines, against `--handler echo` (the agent needs an LLM for them)."""
+    lines = [line for line in commands() if "--translate" in line]
+    assert lines
+    for line in lines:
+        argv = shlex.split(
+            line.replace("/tmp/speech.wav", str(SPEECH)).replace("/tmp/", f"{tmp_path}/")
+        )
+        said = talk(echo_served, *argv[3:])
+        assert "translation (" in said, said
+        output = Path(argv[argv.index("--output") + 1])
+        assert output.stat().st_size > 44, line
+
+
 def test_serve_and_talk_lines(served: str, tmp_path: Path) -> None:
     """The `realtime-sdk` and `openssl` lines, in order, in a folder of their own: its
     /tmp paths become that folder, `app.py` is the README's handler, and an LLM URL
@@ -216,6 +240,8 @@ def test_serve_and_talk_lines(served: str, tmp_path: Path) -> None:
             argv = shlex.split(line)
             if argv[0] == "openssl":
                 subprocess.run(argv, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+            elif argv[:2] == ["realtime-sdk", "talk"] and "--translate" in argv:
+                continue  # test_translate_lines
             elif argv[:2] == ["realtime-sdk", "talk"]:
                 port = int(served.rsplit(":", 1)[1])
                 argv = shlex.split(on_port(line, port))

@@ -1,8 +1,8 @@
 """realtime-sdk: OpenAI's realtime voice protocols for Python, server and client.
 
-`connect` and `create_client_secret` load the client (and httpx) on first use, `create_app`
-and `ServerConfig` the server: a server process never carries the client (about 9 MiB of an
-idle server), nor a client the server.
+`connect` and `create_client_secret` (and their translation twins) load the client (and httpx)
+on first use, `create_app` and `ServerConfig` the server: a server process never carries the
+client (about 9 MiB of an idle server), nor a client the server.
 """
 
 from __future__ import annotations
@@ -15,9 +15,21 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .app import ServerConfig, create_app
-    from .client import connect, create_client_secret
+    from .client import (
+        connect,
+        connect_translation,
+        create_client_secret,
+        create_translation_client_secret,
+    )
 
-__all__ = ["ServerConfig", "connect", "create_app", "create_client_secret"]
+__all__ = [
+    "ServerConfig",
+    "connect",
+    "connect_translation",
+    "create_app",
+    "create_client_secret",
+    "create_translation_client_secret",
+]
 
 __getattr__, __dir__ = lazy_names(
     __name__,
@@ -26,5 +38,7 @@ __getattr__, __dir__ = lazy_names(
         "connect": "client",
         "create_app": "app",
         "create_client_secret": "client",
+        "connect_translation": "client",
+        "create_translation_client_secret": "client",
     },
 )
