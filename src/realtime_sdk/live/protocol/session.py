@@ -22,7 +22,7 @@ from ..._generated.live import client_events as c
 from ..._generated.live import server_stub as s
 from ..._generated.live.parsing import parse_client_event
 from ..._generated.live.server_events import ServerEvent
-from ...audio import AudioFormat, b64encode_audio, decode
+from ...audio import PCM24K, AudioFormat, b64encode_audio, decode
 from ...audio.wire import b64decode_audio
 from .config import (
     DEFAULT_TTL_S,
@@ -53,10 +53,12 @@ class LiveSession(s.ServerBase):
         frame_ms: int = FRAME_MS,
         check: Check | None = None,
         start: Mapping[str, Any] | None = None,
+        transport: Literal["websocket", "webrtc"] = "websocket",
     ) -> None:
         self.id = "sess_" + secrets.token_hex(12)
         self.expires_at = now_s + ttl_s
         self.frame_ms = frame_ms
+        self.transport = transport  # over WebRTC, audio is Opus on the wire, PCM here
         self.state = "new"  # -> "active" -> "closing" -> "closed"
         self.resource: dict[str, Any] = {}
         self.muted = False
@@ -65,7 +67,6 @@ class LiveSession(s.ServerBase):
         self._check = check
         self._in_fmt: AudioFormat | None = None
         self._pcm_fmt: AudioFormat | None = None
-        self._heard_bytes = 0
         self._speech_ms: tuple[int, int | None] | None = None  # the user's turn, input clock
         self._said_from_ms: int | None = None  # where the next output transcript begins
         self._usage_at_ms = 0
@@ -77,11 +78,6 @@ class LiveSession(s.ServerBase):
     @property
     def now_ms(self) -> int:
         return self.playout.position_ms if self.playout is not None else 0
-
-    @property
-    def heard_ms(self) -> int:
-        """Input audio received so far, in ms (muted audio counts: time went by)."""
-        return self._in_fmt.duration_ms(self._heard_bytes) if self._in_fmt else 0
 
     # -- inputs from the client --------------------------------------------------------
 
@@ -119,21 +115,28 @@ class LiveSession(s.ServerBase):
                 event.event_id,
             )
             return
+        refusal = self.begin(event)
+        if refusal is not None:
+            self._error(*refusal, event.event_id)
+
+    def begin(self, event: c.SessionStartEvent) -> Refusal | None:
+        """Start with `event`'s config (from `session.start`, or a WebRTC creation's
+        body): `session.started` goes out; or why this server cannot start it."""
         config = {**self._key_session, **event.session.model_dump(mode="json", exclude_unset=True)}
         refusal = not_offered(config) or self._format_refusal(config)
         if refusal is None and self._check is not None:
             refusal = self._check(config)
         if refusal is not None:
-            self._error(*refusal, event.event_id)
-            return
+            return refusal
         self.resource = session_resource(self.id, config, self.expires_at)
-        fmt = audio_format(self.resource)
+        fmt = audio_format(self.resource) if self.transport == "websocket" else PCM24K
         self._in_fmt = fmt
         self._pcm_fmt = AudioFormat("pcm", fmt.rate)
         self.playout = Playout(fmt, self.frame_ms)
         self.state = "active"
         self.emit(s.session_started(session=self.resource, client_event_id=event.event_id))
         self._out.append(Start(self.resource))
+        return None
 
     def on_session_update(self, event: c.SessionUpdateEvent) -> None:
         update = event.session.model_dump(mode="json", exclude_unset=True)
@@ -208,13 +211,21 @@ class LiveSession(s.ServerBase):
     def frame(self) -> str | None:
         """The next output frame's event, as JSON text (the audio path: built by hand, no
         event id, as the service's primary socket sends it); None when not active."""
+        wire = self.frame_audio()
+        if wire is None:
+            return None
+        return '{"type":"session.output_audio.delta","delta":"' + b64encode_audio(wire) + '"}'
+
+    def frame_audio(self) -> bytes | None:
+        """The next output frame's audio in the session's format (WebRTC plays it on the
+        track instead of sending an event); None when not active."""
         if self.playout is None or self.state == "closed":
             return None
         wire, _had_audio = self.playout.take()
         if self.now_ms - self._usage_at_ms >= USAGE_EVERY_MS:
             self._usage_at_ms = self.now_ms
             self.emit(s.session_usage_updated(usage=self.usage()))
-        return '{"type":"session.output_audio.delta","delta":"' + b64encode_audio(wire) + '"}'
+        return wire
 
     def output_audio(self, wire: bytes) -> None:
         """Back-end audio, already in the session's format, queued to play."""
@@ -314,6 +325,13 @@ class LiveSession(s.ServerBase):
             and data.keys() <= _APPEND_KEYS
         )
 
+    def hear_samples(self, pcm: bytes, rate: int) -> None:
+        """Input audio that came as samples (a WebRTC peer's), PCM16 at `rate`."""
+        if self.state != "active":
+            return
+        fmt = AudioFormat("pcm", rate)
+        self._out.append(Hear(bytes(len(pcm)) if self.muted else pcm, fmt))
+
     def _append(self, audio: str, event_id: str | None) -> None:
         assert self._in_fmt is not None and self._pcm_fmt is not None
         try:
@@ -324,7 +342,6 @@ class LiveSession(s.ServerBase):
         if len(wire) % self._in_fmt.bytes_per_sample:
             self._error("invalid_value", "Audio must be whole 16-bit samples.", "audio", event_id)
             return
-        self._heard_bytes += len(wire)
         if self.muted:
             samples = self._in_fmt.samples_in(len(wire))
             self._out.append(Hear(bytes(2 * samples), self._pcm_fmt))

@@ -6,6 +6,10 @@ barge-in), and the pacer, which sends one output frame per tick of the audio clo
 (deadline = start + frames sent x frame length, never a sleep after each send), so
 output holds real time, silence included. Sends take turns under one lock, so events
 leave in the order the session made them.
+
+Over WebRTC (an `AudioTransport`) the peer's audio arrives as samples and each output
+frame goes to the track instead of a `session.output_audio.delta` event; the session
+and its clock are the same.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+
+import numpy as np
 
 from ...audio import WireEncoder
 from ...backends.base import (
@@ -29,8 +35,9 @@ from ...backends.base import (
     TurnTakingEvent,
     UserTranscript,
 )
-from ...transports.base import Transport
+from ...transports.base import AudioTransport, InputFrame, Transport
 from ..protocol import (
+    CloseReason,
     Context,
     Drain,
     Hangup,
@@ -66,16 +73,25 @@ class LiveDriver:
         self._last_output = 0.0
         self._drain_until: float | None = None
         self._closed = asyncio.Event()
+        self.audio = transport if isinstance(transport, AudioTransport) else None
 
     async def run(self) -> None:
+        """Until either side ends the session (a session started before, as a WebRTC
+        creation does, has its `session.started` sent first)."""
         try:
+            await self._flush()
             while not self._closed.is_set():
                 raw = await self.transport.recv()
                 if raw is None:
                     break
                 if isinstance(raw, str | bytes):
                     self.session.receive(raw)
-                    await self._flush()
+                elif isinstance(raw, InputFrame):
+                    pcm = raw.samples.astype("<i2", copy=False).tobytes()
+                    self.session.hear_samples(pcm, raw.rate)
+                else:
+                    continue
+                await self._flush()
         except ConnectionError:
             pass
         finally:
@@ -87,11 +103,21 @@ class LiveDriver:
                     await self.backend.stop()
             log.info("live session %s ended", self.session.id)
 
+    async def end(self, reason: CloseReason = "close_requested") -> None:
+        """End the session from outside (a hangup): `session.closed`, then the close."""
+        self.session.finished(reason)
+        with contextlib.suppress(ConnectionError):
+            await asyncio.wait_for(self._flush(), 2)
+        self._closed.set()
+        await self.transport.close()
+
     # -- the back-end --------------------------------------------------------------------
 
     async def _start(self) -> None:
         backend = self.make_backend()
         self.backend = backend
+        if self.audio is not None and self.session.playout is not None:
+            self.audio.hear_at(self.session.playout.fmt.rate)
         await backend.start(self.session.resource)
         self._tasks.append(asyncio.create_task(self._backend_events(backend), name="live-backend"))
         self._tasks.append(asyncio.create_task(self._pace(), name="live-pacer"))
@@ -126,6 +152,8 @@ class LiveDriver:
             session.input_transcript(event.text)
         elif isinstance(event, HeardSpeechStart):
             session.speech_started()
+            if self.audio is not None:
+                self.audio.clear_audio()
         elif isinstance(event, HeardPause):
             session.speech_stopped()
         elif isinstance(event, ResponseEnded):
@@ -152,12 +180,20 @@ class LiveDriver:
         step = self.session.frame_ms / 1000
         start = loop.time()
         sent = 0
+        fmt = self.session.playout.fmt if self.session.playout else None
         while True:
-            text = self.session.frame()
-            if text is None:
-                return
-            async with self._lock:
-                await self.transport.send(text)
+            if self.audio is not None and fmt is not None:
+                wire = self.session.frame_audio()
+                if wire is None:
+                    return
+                samples = np.frombuffer(wire, dtype="<i2")
+                await self.audio.send_audio(samples, fmt.rate, None)
+            else:
+                text = self.session.frame()
+                if text is None:
+                    return
+                async with self._lock:
+                    await self.transport.send(text)
             sent += 1
             if self._drain_until is not None and self._drained(loop.time()):
                 self.session.finished("close_requested")

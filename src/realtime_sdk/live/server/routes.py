@@ -1,4 +1,5 @@
-"""The Live routes, for the app to mount beside the Realtime and translation ones.
+"""The Live routes, for the app to mount beside the Realtime and translation ones
+(WebRTC creation, attach and hangup: `calls`).
 
 `GET /v1/live/sessions` (websocket) runs one session per connection: the sans-I/O
 `LiveSession`, a back-end made by the server's factory once `session.start` arrives
@@ -32,6 +33,7 @@ from ...server.errors import ApiError
 from ...server.http import accept
 from ...transports.websocket import WebSocketTransport
 from ..protocol import LiveSession
+from .calls import webrtc_routes
 from .driver import LiveDriver
 from .turns import ResponderTurns
 
@@ -107,6 +109,7 @@ def live_routes(config: ServerConfig) -> list[BaseRoute]:
         await refuse_ws(websocket, not_offered("fork"))
 
     routes: list[BaseRoute] = [WebSocketRoute("/v1/live/sessions", live)]
+    routes += webrtc_routes(config, lambda: live_backend(config))
     for what in ("accept", "reject", "refer", "fork"):
         routes.append(
             Route(f"/v1/live/sessions/{{session_id}}/{what}", refused(what), methods=["POST"])
