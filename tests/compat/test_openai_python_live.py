@@ -130,3 +130,48 @@ def test_the_offline_agent_hears_and_answers_with_transcripts() -> None:
     inputs = [e for e in events if e.type == "session.input_transcript.delta"]
     assert all(0 <= e.start_ms < e.end_ms for e in inputs)
     assert kinds[-1] == "session.closed"
+
+
+def test_a_client_delegation_round_trip(server: Running) -> None:
+    """Echo delegates on `call delegate {}`; the app's commentary answer is spoken, with
+    its transcript, and a thinking answer is taken in silence."""
+
+    async def main() -> list[Any]:
+        client = AsyncOpenAI(base_url=server.base_url, api_key=API_KEY)
+        events: list[Any] = []
+        async with client.live.connect() as conn:
+            await conn.session.start(session={**SESSION, "delegation": {"type": "client"}})
+            assert (await conn.recv()).type == "session.started"
+            reader = asyncio.create_task(collect(conn, events))
+            await conn.session.commentary.append(content="call delegate {}", delegation_id=None)
+            for _ in range(50):
+                created = [e for e in events if e.type == "session.delegation.created"]
+                if created:
+                    break
+                await asyncio.sleep(0.1)
+            delegation = created[0].delegation
+            assert (delegation.target, delegation.type) == ("client", "delegation")
+            await conn.session.thinking.append(content="looked it up", delegation_id=delegation.id)
+            await conn.session.commentary.append(content="it is sunny", delegation_id=delegation.id)
+            for _ in range(50):
+                said = "".join(
+                    e.delta for e in events if e.type == "session.output_transcript.delta"
+                )
+                if said == "it is sunny":
+                    break
+                await asyncio.sleep(0.1)
+            await conn.session.close()
+            await asyncio.wait_for(reader, 15)
+        return events
+
+    events = run(main())
+    kinds = [e.type for e in events]
+    assert "error" not in kinds, [e for e in events if e.type == "error"]
+    assert kinds.count("session.commentary.appended") == 2
+    assert "session.thinking.appended" in kinds
+    said = "".join(e.delta for e in events if e.type == "session.output_transcript.delta")
+    assert said == "it is sunny"
+    audio = b"".join(
+        base64.b64decode(e.delta) for e in events if e.type == "session.output_audio.delta"
+    )
+    assert np.abs(np.frombuffer(audio, dtype="<i2")).max() > 1000  # echo's word tones

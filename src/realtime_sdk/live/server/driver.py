@@ -25,6 +25,7 @@ from ...audio import WireEncoder
 from ...backends.base import (
     AudioChunk,
     CloseSession,
+    FunctionCall,
     HeardPause,
     HeardSpeechStart,
     ResponseEnded,
@@ -47,6 +48,7 @@ from ..protocol import (
     Reconfigure,
     Send,
     Start,
+    delegation_target,
 )
 
 log = logging.getLogger("realtime_sdk.live")
@@ -160,6 +162,12 @@ class LiveDriver:
             session.output_ended()
         elif isinstance(event, ResponseFailed):
             session.backend_failed(event.message)
+        elif isinstance(event, FunctionCall):
+            target = delegation_target(session.resource)
+            if target in ("client", "responses"):
+                session.delegate("client" if target == "client" else "responses")
+            else:
+                log.warning("session %s: a call of %s with no delegation", session.id, event.name)
         elif isinstance(event, CloseSession):
             session.finished("close_requested")
             return True

@@ -8,6 +8,13 @@ is still queued). The result is a `TurnTakingBackend`, which is what the Live dr
 serves, as it serves a FastRTC handler. Context the client appends is used thus:
 instructions (and thinking) join the instructions of later replies; commentary is a
 text turn, said as the back-end says any reply.
+
+Delegation: while the session delegates (`client` or `responses`), the back-end is
+offered one function tool, `delegate`; a call of it is the back-end handing work
+off, which the driver announces as `session.delegation.created`. Echo calls it on a
+text turn reading `call delegate {}` (its `call <tool> <json>` convention), so a
+commentary with that text triggers a delegation; the offline agent's LLM calls it
+when it chooses to.
 """
 
 from __future__ import annotations
@@ -44,6 +51,13 @@ from ...realtime.protocol.turn_detection import (
 log = logging.getLogger("realtime_sdk.live")
 
 MAX_TURN_S = 120  # user audio kept for one turn; older audio is dropped from its front
+DELEGATE_TOOL: dict[str, Any] = {
+    "type": "function",
+    "name": "delegate",
+    "description": "Hand the task the user asks for to the application, which answers with"
+    " what to say.",
+    "parameters": {"type": "object", "properties": {"task": {"type": "string"}}},
+}
 
 
 class ResponderTurns:
@@ -94,6 +108,10 @@ class ResponderTurns:
                 await self._events.put(HeardPause())
                 heard = self._cut_to(event.audio_end_ms, keep=False)
                 self._start_reply(self._user_item(), heard)
+
+    async def reconfigure(self, session: Mapping[str, Any]) -> None:
+        """`session.update` changed the delegation: later replies follow it."""
+        self._session = session
 
     async def add_context(self, kind: str, content: str, delegation_id: str | None) -> None:
         if kind == "commentary":
@@ -162,7 +180,7 @@ class ResponderTurns:
             request = ResponseRequest(
                 response_id="resp_" + secrets.token_hex(10),
                 items=[item],
-                config={"output_modalities": ["audio"], "instructions": self._instructions()},
+                config=self._config(),
                 session=self._session,
                 audio={str(item["id"]): audio} if audio else {},
                 audio_format=fmt if audio else None,
@@ -184,9 +202,16 @@ class ResponderTurns:
         request = TranscriptionRequest(str(item["id"]), 0, audio, fmt, {})
         return "".join([piece async for piece in self.responder.transcribe(request)]).strip()
 
-    def _instructions(self) -> str:
+    def _config(self) -> dict[str, Any]:
         parts = [str(self._session.get("instructions") or ""), *self._context]
-        return "\n\n".join(p for p in parts if p)
+        config: dict[str, Any] = {
+            "output_modalities": ["audio"],
+            "instructions": "\n\n".join(p for p in parts if p),
+        }
+        delegation = self._session.get("delegation") or {}
+        if delegation.get("type") in ("client", "responses"):
+            config["tools"] = [DELEGATE_TOOL]
+        return config
 
 
 def _item_id() -> str:
