@@ -288,7 +288,7 @@ def test_a_process_killed_mid_call_loses_only_its_own(cluster: Cluster) -> None:
             for _ in range(6):  # the balancer sends new sessions to the living
                 await (await open_session(cluster.ws)).close()
             print(f"the dead process's call left the directory {forgotten_s:.1f} s after the kill")
-            assert forgotten_s <= CALL_TTL_S + 0.5
+            assert forgotten_s <= CALL_TTL_S + 1.0  # Redis expires it at the TTL; polling adds
         finally:
             for ws in others:
                 await ws.close()
@@ -343,13 +343,13 @@ def test_workers_share_keys_and_calls_through_the_embedded_server(tmp_path: Path
     results: list[dict[str, Any]] = []
 
     async def script() -> None:
-        for _ in range(40):
+        for _ in range(100):
             key = await mint(server.url)
             try:
                 await (await open_session(f"ws://127.0.0.1:{server.port}/v1/realtime", key)).close()
             except Exception as exc:
                 failures.append(repr(exc))
-        for n in range(4):
+        for n in range(8):
             results.append(await call_with_sideband(server.url, lambda _id, _n: server.url, n))
 
     try:
@@ -357,7 +357,7 @@ def test_workers_share_keys_and_calls_through_the_embedded_server(tmp_path: Path
         assert server.logged("embedded Valkey server for the workers at unix://")
     finally:
         server.stop()
-    assert failures == [], f"{len(failures)} of 40 keys failed: {failures[:3]}"
+    assert failures == [], f"{len(failures)} of 100 keys failed: {failures[:3]}"
     for result in results:
         assert result["in_order"] and result["peer_event"], result
         assert (result["hangup"], result["sideband_close"]) == (200, (1000, "call ended")), result
