@@ -175,3 +175,103 @@ def test_a_client_delegation_round_trip(server: Running) -> None:
         base64.b64decode(e.delta) for e in events if e.type == "session.output_audio.delta"
     )
     assert np.abs(np.frombuffer(audio, dtype="<i2")).max() > 1000  # echo's word tones
+
+
+def test_a_responses_delegation_round_trip() -> None:
+    """The offline agent's LLM (the chat-completions stand-in) delegates; the Responses
+    model calls the client's function, the client answers with its output and
+    `response.create`, and the answer is streamed as Responses events, then spoken."""
+    from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server
+    from openai.types.responses import ResponseStreamEvent
+    from pydantic import TypeAdapter
+
+    from realtime_sdk.backends.agent import OfflineAgent
+
+    chat = ChatServer()
+    chat.replies = [
+        [Call("delegate", '{"task": "the weather in Paris"}', "call_d")],
+        [Call("get_weather", '{"city": "Paris"}', "call_w")],
+        ["It is sunny ", "in Paris."],
+        ["It is sunny in Paris."],
+    ]
+    weather = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "The weather.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    delegation = {
+        "type": "responses",
+        "responses": {"model": "tiny-test-model", "tools": [weather]},
+    }
+    running_chat = start_chat_server(chat)
+    config = ServerConfig(
+        backend_factory=lambda: OfflineAgent(llm_base_url=chat.url), api_keys=frozenset([API_KEY])
+    )
+
+    async def main(running: Running) -> list[Any]:
+        client = AsyncOpenAI(base_url=running.base_url, api_key=API_KEY)
+        events: list[Any] = []
+        async with client.live.connect() as conn:
+            await conn.session.start(session={**SESSION, "delegation": delegation})
+            assert (await conn.recv()).type == "session.started"
+            reader = asyncio.create_task(collect(conn, events))
+            await conn.session.commentary.append(
+                content="What is the weather in Paris?", delegation_id=None
+            )
+
+            async def nested(kind: str, after: int = 0) -> Any:
+                for _ in range(100):
+                    for e in events[after:]:
+                        if e.type == "response.event" and e.event["type"] == kind:
+                            return e
+                    await asyncio.sleep(0.1)
+                raise AssertionError(f"no {kind}: {[e.type for e in events]}")
+
+            done = await nested("response.output_item.done")
+            item = done.event["item"]
+            assert (item["type"], item["name"], item["call_id"]) == (
+                "function_call",
+                "get_weather",
+                "call_w",
+            )
+            mark = len(events)
+            await conn.response.item.create(
+                item={"type": "function_call_output", "call_id": "call_w", "output": "sunny"}
+            )
+            await conn.response.create()
+            await nested("response.completed", after=mark)
+            for _ in range(100):
+                said = "".join(
+                    e.delta for e in events if e.type == "session.output_transcript.delta"
+                )
+                if "sunny" in said:
+                    break
+                await asyncio.sleep(0.1)
+            await conn.session.close()
+            await asyncio.wait_for(reader, 20)
+        return events
+
+    try:
+        with serve(config) as running:
+            events = run(main(running))
+    finally:
+        stop_chat_server(running_chat)
+    kinds = [e.type for e in events]
+    assert "error" not in kinds, [e for e in events if e.type == "error"]
+    created = [e for e in events if e.type == "session.delegation.created"]
+    assert [e.delegation.target for e in created] == ["responses"]
+    stream = [e for e in events if e.type == "response.event"]
+    assert {e.delegation_id for e in stream} == {created[0].delegation.id}
+    check = TypeAdapter(ResponseStreamEvent)
+    for e in stream:
+        assert check.validate_python(e.event).type == e.event["type"]
+    text = "".join(
+        e.event["delta"] for e in stream if e.event["type"] == "response.output_text.delta"
+    )
+    assert text == "It is sunny in Paris."
+    tool_turn = chat.requests[2]["messages"]
+    assert tool_turn[-1] == {"role": "tool", "tool_call_id": "call_w", "content": "sunny"}
+    assert [t["function"]["name"] for t in chat.requests[1]["tools"]] == ["get_weather"]
+    said = "".join(e.delta for e in events if e.type == "session.output_transcript.delta")
+    assert "sunny" in said

@@ -4,7 +4,19 @@ server events, input audio and context for the back-end out; no sockets, tasks o
 from __future__ import annotations
 
 from .config import DEFAULT_TTL_S, Refusal, audio_format, delegation_target, not_offered
-from .outputs import Context, ContextKind, Drain, Hangup, Hear, Output, Reconfigure, Send, Start
+from .outputs import (
+    Context,
+    ContextKind,
+    Drain,
+    Hangup,
+    Hear,
+    Output,
+    Reconfigure,
+    ResponseItem,
+    RunResponse,
+    Send,
+    Start,
+)
 from .playout import Playout
 from .session import FRAME_MS, Check, CloseReason, LiveSession
 
@@ -23,6 +35,8 @@ __all__ = [
     "Playout",
     "Reconfigure",
     "Refusal",
+    "ResponseItem",
+    "RunResponse",
     "Send",
     "Start",
     "audio_format",

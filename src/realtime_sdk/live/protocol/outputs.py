@@ -54,6 +54,18 @@ class Reconfigure:
 
 
 @dataclass(frozen=True)
+class ResponseItem:
+    """`response.item.create` under `responses` delegation: an item for its model."""
+
+    item: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunResponse:
+    """`response.create` under `responses` delegation: ask its model again."""
+
+
+@dataclass(frozen=True)
 class Drain:
     """`session.close`: stop input, play what is queued, then call `finished`."""
 
@@ -63,4 +75,4 @@ class Hangup:
     """`session.closed` has gone out: close the connection."""
 
 
-Output = Send | Start | Hear | Context | Reconfigure | Drain | Hangup
+Output = Send | Start | Hear | Context | Reconfigure | ResponseItem | RunResponse | Drain | Hangup

@@ -29,10 +29,23 @@ from .config import (
     Refusal,
     apply_update,
     audio_format,
+    delegation_target,
     not_offered,
     session_resource,
 )
-from .outputs import Context, ContextKind, Drain, Hangup, Hear, Output, Reconfigure, Send, Start
+from .outputs import (
+    Context,
+    ContextKind,
+    Drain,
+    Hangup,
+    Hear,
+    Output,
+    Reconfigure,
+    ResponseItem,
+    RunResponse,
+    Send,
+    Start,
+)
 from .playout import Playout
 
 APPEND: Final = "session.input_audio.append"
@@ -182,6 +195,23 @@ class LiveSession(s.ServerBase):
         self.emit(
             s.session_commentary_appended(start_ms=now, end_ms=now, client_event_id=event.event_id)
         )
+
+    def on_response_item_create(self, event: c.ResponseItemCreateEvent) -> None:
+        if delegation_target(self.resource) != "responses":
+            self.unsupported(event)
+            return
+        self._out.append(ResponseItem(event.item.model_dump(mode="json", exclude_unset=True)))
+
+    def on_response_create(self, event: c.ResponseCreateEvent) -> None:
+        if delegation_target(self.resource) != "responses":
+            self.unsupported(event)
+            return
+        self._out.append(RunResponse())
+
+    def response_event(self, event: dict[str, Any], delegation_id: str | None) -> None:
+        """One event of the `responses` back-end's stream, for the client."""
+        if self.state != "closed":
+            self.emit(s.response_event(event=event, delegation_id=delegation_id))
 
     def on_session_close(self, event: c.SessionCloseEvent) -> None:
         self.state = "closing"

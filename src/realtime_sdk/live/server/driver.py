@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import numpy as np
 
@@ -46,10 +48,13 @@ from ..protocol import (
     LiveSession,
     Output,
     Reconfigure,
+    ResponseItem,
+    RunResponse,
     Send,
     Start,
     delegation_target,
 )
+from .responses import ResponsesRun
 
 log = logging.getLogger("realtime_sdk.live")
 
@@ -75,6 +80,8 @@ class LiveDriver:
         self._last_output = 0.0
         self._drain_until: float | None = None
         self._closed = asyncio.Event()
+        self._responses: ResponsesRun | None = None
+        self._responding = asyncio.Lock()  # one Responses response at a time
         self.audio = transport if isinstance(transport, AudioTransport) else None
 
     async def run(self) -> None:
@@ -164,14 +171,70 @@ class LiveDriver:
             session.backend_failed(event.message)
         elif isinstance(event, FunctionCall):
             target = delegation_target(session.resource)
-            if target in ("client", "responses"):
-                session.delegate("client" if target == "client" else "responses")
+            if target == "client":
+                session.delegate("client")
+            elif target == "responses":
+                self._delegate_to_responses(event)
             else:
                 log.warning("session %s: a call of %s with no delegation", session.id, event.name)
         elif isinstance(event, CloseSession):
             session.finished("close_requested")
             return True
         return False
+
+    # -- responses delegation ------------------------------------------------------------
+
+    def _responses_run(self) -> ResponsesRun | None:
+        """The session's Responses runner, on the back-end's LLM; None (and an error
+        sent) when the back-end has none."""
+        if self._responses is None:
+            llm = getattr(self.backend, "llm", None)
+            if llm is None:
+                self.session.backend_failed(
+                    "Responses delegation needs the offline agent with an LLM"
+                    " (serve --llm-base-url); this back-end has none."
+                )
+                return None
+            self._responses = ResponsesRun(llm, self._response_event, self._say)
+        return self._responses
+
+    def _delegate_to_responses(self, call: FunctionCall) -> None:
+        run = self._responses_run()
+        if run is None:
+            return
+        delegation_id = self.session.delegate("responses")
+        try:
+            task = str(json.loads(call.arguments).get("task") or call.arguments)
+        except (ValueError, AttributeError):
+            task = call.arguments
+        self._respond(run.delegate(delegation_id, task, self._responses_config()))
+
+    def _responses_config(self) -> dict[str, Any]:
+        delegation = self.session.resource.get("delegation") or {}
+        return dict(delegation.get("responses") or {})
+
+    def _respond(self, work: Coroutine[Any, Any, None]) -> None:
+        async def one() -> None:
+            async with self._responding:
+                try:
+                    await work
+                except (asyncio.CancelledError, ConnectionError):
+                    raise
+                except Exception as exc:
+                    log.exception("responses delegation failed in session %s", self.session.id)
+                    self.session.backend_failed(f"The Responses back-end failed: {exc}")
+                    await self._flush()
+
+        self._tasks.append(asyncio.create_task(one(), name="live-responses"))
+
+    async def _response_event(self, event: dict[str, Any], delegation_id: str | None) -> None:
+        self.session.response_event(event, delegation_id)
+        await self._flush()
+
+    async def _say(self, text: str, delegation_id: str | None) -> None:
+        add = getattr(self.backend, "add_context", None)
+        if add is not None:
+            await add("commentary", text, delegation_id)
 
     def _encode(self, chunk: AudioChunk) -> bytes:
         fmt = self.session.playout.fmt if self.session.playout else None
@@ -244,6 +307,14 @@ class LiveDriver:
             reconfigure = getattr(backend, "reconfigure", None)
             if reconfigure is not None:
                 await reconfigure(job.session)
+        elif isinstance(job, ResponseItem):
+            run = self._responses_run()
+            if run is not None:
+                run.add_item(job.item)
+        elif isinstance(job, RunResponse):
+            run = self._responses_run()
+            if run is not None:
+                self._respond(run.respond(self._responses_config()))
         elif isinstance(job, Drain):
             self._drain_until = asyncio.get_running_loop().time() + DRAIN_LIMIT_S
         elif isinstance(job, Hangup):

@@ -79,6 +79,12 @@ class ResponderTurns:
         self._turn_start_ms = 0
         self._reply: asyncio.Task[None] | None = None
 
+    @property
+    def llm(self) -> Any:
+        """The back-end's chat-completions model (the offline agent's), which serves
+        `responses` delegation; None when it has none."""
+        return getattr(self.responder, "llm", None)
+
     async def start(self, session: Mapping[str, Any]) -> None:
         self._session = session
         self._model = self._speech_model()
