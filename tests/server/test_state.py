@@ -5,6 +5,8 @@ for two processes: each has its own node id, connection and inbox), and a Redis 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,6 +188,34 @@ def test_redis_outage_fails_clearly_and_recovers(tmp_path: Path) -> None:
         await again.close()
         await here.close()
         await there.close()
+
+    try:
+        run(check())
+    finally:
+        server.stop()
+
+
+def test_a_redis_that_stops_answering_is_waited_for_no_longer_than_the_timeout(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path).start()
+    assert server.process is not None
+
+    async def check() -> None:
+        state = RedisState(server.url, timeout_s=0.5)
+        await state.keys.put("k", "v", int(time.time()) + 60)
+        server.process.send_signal(signal.SIGSTOP)  # up, connected, silent
+        try:
+            for call in (state.keys.get("k"), state.calls.attach("rtc_x"), state.reachable()):
+                started = time.monotonic()
+                with contextlib.suppress(StateUnavailable):
+                    assert not await call  # reachable() says False; the others raise
+                assert time.monotonic() - started < 1.5
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        await until(lambda: state.relay.healthy, 10)
+        assert await state.keys.get("k") == "v"
+        await state.close()
 
     try:
         run(check())
