@@ -16,8 +16,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
 
 from . import _compat
-from .realtime.server.routes import realtime_routes
 from .live.server import live_routes
+from .realtime.server.routes import realtime_routes
 from .server.auth import Authenticator
 from .server.config import ServerConfig
 from .server.errors import ApiError, handle_api_error
