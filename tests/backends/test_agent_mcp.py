@@ -86,7 +86,7 @@ def test_the_llm_calls_an_mcp_tool_and_answers_with_its_output(
 
     asked, answered = chat.requests
     offered = {t["function"]["name"]: t["function"] for t in asked["tools"]}
-    assert set(offered) == {"add", "shout"}  # allowed_tools: no boom, no slow
+    assert set(offered) == {"add", "shout"}  # allowed_tools: the others are not offered
     assert offered["add"]["description"] == "Add two integers."
     assert offered["add"]["parameters"]["required"] == ["a", "b"]
     assert asked["messages"] == [

@@ -46,7 +46,7 @@ def test_openai_python_lists_approves_and_gets_the_output(base_url: str) -> None
                 [tool] = updated.session.tools
                 assert tool.type == "mcp" and tool.headers is None
                 done = [e for e in listing if e.type == "conversation.item.done"][-1]
-                assert [t.name for t in done.item.tools] == ["add", "shout", "boom", "slow"]
+                assert [t.name for t in done.item.tools] == ["add", "shout", "boom", "slow", "big"]
 
                 await conn.conversation.item.create(
                     item={"type": "message", "role": "user",

@@ -1,7 +1,8 @@
 """A real MCP server for the MCP tests: the `mcp` package's MCPServer (FastMCP before
 mcp 2) under uvicorn on 127.0.0.1, over streamable HTTP (`/mcp`) or SSE (`/sse`).
 
-Its tools: `add` (read-only), `shout`, `boom` (raises), `slow` (sleeps `seconds`).
+Its tools: `add` (read-only), `shout`, `boom` (raises), `slow` (sleeps `seconds`), `big`
+(`size` characters).
 Every HTTP request's headers are kept in `headers`, so tests can check what reached it.
 """
 
@@ -57,6 +58,12 @@ def _app(record: McpTestServer, sse: bool) -> Any:
         record.calls.append("slow")
         await asyncio.sleep(seconds)
         return "finally"
+
+    @server.tool()
+    def big(size: int) -> str:
+        """`size` characters of text."""
+        record.calls.append("big")
+        return "z" * size
 
     inner = server.sse_app() if sse else server.streamable_http_app()
 

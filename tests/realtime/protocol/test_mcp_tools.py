@@ -130,3 +130,10 @@ def test_a_back_end_sees_mcp_items_as_function_calls() -> None:
         "type": "function",
         "name": "read",
     }
+
+
+def test_a_session_may_name_at_most_sixteen_servers() -> None:
+    h = Harness()
+    tools = [{**MCP, "server_label": f"s{i}"} for i in range(17)]
+    error = h.error({"type": "session.update", "session": {"type": "realtime", "tools": tools}})
+    assert (error["code"], error["param"]) == ("invalid_value", "session.tools[16]")

@@ -65,7 +65,7 @@ def test_tools_are_listed_then_a_call_runs_inside_the_response() -> None:
             added, done = listing[1]["item"], listing[3]["item"]
             assert added["type"] == "mcp_list_tools" and added["tools"] == []
             assert listing[2]["item_id"] == added["id"] == listing[4]["item_id"]
-            assert [t["name"] for t in done["tools"]] == ["add", "shout", "boom", "slow"]
+            assert [t["name"] for t in done["tools"]] == ["add", "shout", "boom", "slow", "big"]
             add = done["tools"][0]
             assert add["description"] == "Add two integers."
             assert add["input_schema"]["required"] == ["a", "b"]
@@ -315,7 +315,7 @@ def test_sse_servers_work_too() -> None:
 
         async def script(client: Client) -> None:
             listing = await client.listed(server_url=server.url, require_approval="never")
-            assert len(listing[3]["item"]["tools"]) == 4
+            assert len(listing[3]["item"]["tools"]) == 5
             await client.say('call shout {"text": "sse"}')
             turn = await client.until("response.done")
             assert of(turn, "response.output_item.done")[0]["item"]["output"] == "SSE"
@@ -396,3 +396,17 @@ def test_a_server_gone_after_listing_fails_the_call() -> None:
         assert turn[-1]["response"]["status"] == "completed"
 
     run(script)
+
+
+def test_a_huge_output_is_cut_and_says_so() -> None:
+    with mcp_server() as server:
+
+        async def script(client: Client) -> None:
+            await client.listed(server_url=server.url, require_approval="never")
+            await client.say('call big {"size": 300000}')
+            turn = await client.until("response.done")
+            output = of(turn, "response.output_item.done")[0]["item"]["output"]
+            assert output.startswith("zzz") and output.endswith("[output cut at 262144 characters]")
+            assert len(output) < 263_000
+
+        run(script)

@@ -20,6 +20,7 @@ SECRET_FIELDS = ("authorization", "headers")
 # MCP tool settings with no meaning here: refused, naming the field
 UNSUPPORTED_FIELDS = ("connector_id", "tunnel_id")
 DENIED_OUTPUT = "The user declined to run this tool call."
+MAX_SERVERS = 16  # per session: each is a listing (a connection) at every change of them
 
 
 class McpConfigError(ValueError):
@@ -140,6 +141,10 @@ def mcp_servers(
                 "An MCP tool needs a 'server_url'.",
                 f"{where}.server_url",
                 "missing_required_parameter",
+            )
+        if len(servers) == MAX_SERVERS:
+            raise McpConfigError(
+                f"A session may use at most {MAX_SERVERS} MCP servers.", where, "invalid_value"
             )
         label = tool["server_label"]
         if label in labels:

@@ -26,6 +26,8 @@ T = TypeVar("T")
 LIST_TIMEOUT_S = 10.0
 CALL_TIMEOUT_S = 30.0
 MAX_PAGES = 20  # of a tool listing: a server whose cursor never ends stops here
+MAX_TOOLS = 512  # of one server: more are left out (and the log says so)
+MAX_OUTPUT = 256 * 1024  # characters of a call's output kept; the rest is cut, and it says so
 
 
 class McpFailure(Exception):
@@ -66,9 +68,16 @@ class McpClient:
                 page = await client.list_tools(cursor=cursor)
                 tools.extend(_tool(t) for t in page.tools)
                 cursor = page.next_cursor
-                if cursor is None:
+                if cursor is None or len(tools) >= MAX_TOOLS:
                     break
-            return tools
+            if len(tools) > MAX_TOOLS:
+                log.warning(
+                    "MCP server '%s' lists %d tools: the first %d are offered",
+                    server.label,
+                    len(tools),
+                    MAX_TOOLS,
+                )
+            return tools[:MAX_TOOLS]
 
         return await self._with(server, listing, self.list_timeout, "listing its tools")
 
@@ -78,6 +87,8 @@ class McpClient:
         async def calling(client: Any) -> str:
             result = await client.call_tool(name, arguments)
             text = _text(result)
+            if len(text) > MAX_OUTPUT:
+                text = text[:MAX_OUTPUT] + f"\n[output cut at {MAX_OUTPUT} characters]"
             if result.is_error:
                 raise McpFailure("tool_execution_error", text or f"The tool '{name}' failed.")
             return text
