@@ -11,12 +11,15 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from .backends.base import Responder, TurnTakingBackend
 from .settings import ServeSettings, env_name
+
+if TYPE_CHECKING:
+    from .server.state.base import SharedState
 
 BUILT_IN: dict[str, str] = {
     "agent": "realtime_sdk.backends.agent:OfflineAgent",
@@ -145,7 +148,7 @@ def ice_config(urls: list[str], username: str | None, credential: str | None) ->
     return IceConfig(ice_servers=servers)
 
 
-def shared_state(url: str | None, call_ttl_s: float | None) -> Any:
+def shared_state(url: str | None, call_ttl_s: float | None) -> SharedState:
     """Keys and calls: in this process's memory, or in the Redis at `url`."""
     from .server.state.memory import MemoryState
 

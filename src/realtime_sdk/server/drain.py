@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import logging
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
@@ -78,7 +79,10 @@ class Drain:
 
     def on_sigterm(self, timeout_s: float) -> Callable[[], None]:
         """Drain on SIGTERM, then hand the signal to the handler it replaced (uvicorn's,
-        which stops the server). Returns what puts that handler back."""
+        which stops the server). Returns what puts that handler back. Signals reach only
+        the main thread: an app served from another thread leaves SIGTERM alone."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
         loop = asyncio.get_running_loop()
         previous = signal.getsignal(signal.SIGTERM)
         started: list[asyncio.Task[None]] = []
