@@ -180,7 +180,12 @@ def test_redis_outage_fails_clearly_and_recovers(tmp_path: Path) -> None:
         await until(lambda: here.relay.healthy and there.relay.healthy, 10)
         assert await there.reachable()
         await there.keys.put("k", "v", int(time.time()) + 60)
-        await here.calls.refresh()  # what the heartbeat does: the call is found again
+        # Redis came back empty: the relay's reconnection writes the call again at once,
+        # not at the next heartbeat (a third of the 15 s TTL away)
+        written_at = time.monotonic()
+        while await there.calls.owner("rtc_2") != here.node:
+            assert time.monotonic() - written_at < 2
+            await asyncio.sleep(0.02)
         again = await there.calls.attach("rtc_2")
         assert again is not None
         call.emit("after the outage")

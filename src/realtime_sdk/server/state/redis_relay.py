@@ -150,6 +150,8 @@ class Relay:
         self._confirmed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
+        # run on each (re)connection: the directory rewrites this process's calls at once
+        self.on_connect: Callable[[], Awaitable[None]] | None = None
 
     def _spawn(self, work: Awaitable[None]) -> None:
         """Run a command's work beside the listening loop, which must not wait on it."""
@@ -281,6 +283,8 @@ class Relay:
                 self.healthy = True
                 self._up.set()
                 log.info("relay listening as %s", self.node)
+                if self.on_connect is not None:
+                    self._spawn(self._quietly(self.on_connect))
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is not None:
@@ -292,6 +296,12 @@ class Relay:
                 with contextlib.suppress(*_FAILURES):
                     await pubsub.aclose()
                 await asyncio.sleep(0.5)
+
+    async def _quietly(self, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except StateUnavailable as exc:
+            log.warning("after reconnecting: %s", exc)
 
     def _lost(self) -> None:
         """Redis dropped: every link ends (its socket is told), nothing is half-sent."""

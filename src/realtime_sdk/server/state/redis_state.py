@@ -133,6 +133,7 @@ class RedisState:
         self._calls = RedisCalls(self)
         self._keys = RedisKeys(self)
         self.relay = Relay(self.redis, prefix, self.node, self._calls.local, timeout_s)
+        self.relay.on_connect = self._calls.refresh  # Redis back (maybe empty): calls again
         self._heartbeat: asyncio.Task[None] | None = None
 
     @property
