@@ -129,3 +129,23 @@ def test_a_handler_serves_translation_sessions(server: Running, counts: Counts) 
         assert {e.sample_rate for e in audio} == {24000}
     assert counts.copies == 2
     assert counts.shutdowns == 2
+
+
+def test_a_reply_on_pause_handler_answers_each_utterance(counts: Counts) -> None:
+    """ReplyOnPause (the local VAD model, no download) as a translator: what it says after
+    the pause comes back, placed after the speech on the input timeline."""
+    from helpers.cli_handlers import pause_echo
+
+    rate, speech = read_wav(SPEECH)
+    sent = np.concatenate([speech, np.zeros(rate * 2, dtype=np.int16)])
+    translator = FastRTCTranslator(pause_echo, drain_s=1.0)
+    config = ServerConfig(backend_factory=EchoBackend, translator_factory=lambda: translator)
+    with serve(config) as running:
+        events = asyncio.run(asyncio.wait_for(one_session(running, sent), 60))
+    audio = [e for e in events if e.type == "session.output_audio.delta"]
+    said = np.concatenate([np.frombuffer(base64.b64decode(e.delta), "<i2") for e in audio])
+    loud = np.flatnonzero(np.abs(said) > 64)
+    assert len(loud) and loud[-1] - loud[0] > 24000 // 2  # the utterance, said back
+    speech_ms = len(speech) * 1000 // rate
+    assert audio[0].elapsed_ms >= speech_ms * 0.8  # after the speech, where the reply began
+    assert [e.elapsed_ms for e in audio] == sorted(e.elapsed_ms for e in audio)
