@@ -94,6 +94,7 @@ class ServerProcess:
             "warning",
         ]
         env = dict(os.environ)
+        env.setdefault("REALTIME_SDK_MCP_HOSTS", "127.0.0.1,localhost,::1")  # fuzzed URLs: never
         if self.pythonpath:
             env["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [self.pythonpath, env.get("PYTHONPATH")])

@@ -410,3 +410,20 @@ def test_a_huge_output_is_cut_and_says_so() -> None:
             assert len(output) < 263_000
 
         run(script)
+
+
+def test_a_host_the_server_may_not_reach_fails_the_listing_without_a_connection() -> None:
+    with mcp_server() as server:
+
+        async def script(client: Client) -> None:
+            elsewhere = server.url.replace("127.0.0.1", "localhost")
+            mcp = {"type": "mcp", "server_label": "far", "server_url": elsewhere}
+            await client.send(
+                {"type": "session.update", "session": {"type": "realtime", "tools": [mcp]}}
+            )
+            got = await client.until("error")
+            assert "mcp_list_tools.failed" in types(got)
+            assert "REALTIME_SDK_MCP_HOSTS" in got[-1]["error"]["message"]
+
+        run(script, McpClient(allowed_hosts=frozenset({"127.0.0.1"})))
+        assert server.headers == []  # nothing was sent to it

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from ..protocol.mcp_tools import McpServer
@@ -28,6 +29,16 @@ CALL_TIMEOUT_S = 30.0
 MAX_PAGES = 20  # of a tool listing: a server whose cursor never ends stops here
 MAX_TOOLS = 512  # of one server: more are left out (and the log says so)
 MAX_OUTPUT = 256 * 1024  # characters of a call's output kept; the rest is cut, and it says so
+# The hosts MCP servers may be reached on, comma-separated ("*" or unset: any). A client names
+# the URL, so without it a client can make the server connect wherever the server can reach.
+HOSTS_VARIABLE = "REALTIME_SDK_MCP_HOSTS"
+
+
+def hosts_from_environment() -> frozenset[str] | None:
+    """`REALTIME_SDK_MCP_HOSTS` as a set of host names (None: any host)."""
+    value = os.environ.get(HOSTS_VARIABLE, "").strip()
+    hosts = frozenset(h.strip().lower().strip("[]") for h in value.split(",") if h.strip())
+    return None if not hosts or "*" in hosts else hosts
 
 
 class McpFailure(Exception):
@@ -53,10 +64,19 @@ class McpClient:
     """Lists and calls MCP tools; shared by the sessions of a server (it keeps no state)."""
 
     def __init__(
-        self, *, list_timeout: float = LIST_TIMEOUT_S, call_timeout: float = CALL_TIMEOUT_S
+        self,
+        *,
+        list_timeout: float = LIST_TIMEOUT_S,
+        call_timeout: float = CALL_TIMEOUT_S,
+        allowed_hosts: frozenset[str] | Literal["environment"] | None = "environment",
     ) -> None:
+        """`allowed_hosts`: the host names MCP servers may be on (None: any); by default
+        `REALTIME_SDK_MCP_HOSTS`."""
         self.list_timeout = list_timeout
         self.call_timeout = call_timeout
+        self.allowed_hosts = (
+            hosts_from_environment() if allowed_hosts == "environment" else allowed_hosts
+        )
 
     async def list_tools(self, server: McpServer) -> list[dict[str, Any]]:
         """The server's tools as `mcp_list_tools` items carry them; McpFailure."""
@@ -103,6 +123,10 @@ class McpClient:
         what: str,
     ) -> T:
         where = f"MCP server '{server.label}' ({_safe_url(server.url)})"
+        host = (urlsplit(server.url).hostname or "").lower()
+        if self.allowed_hosts is not None and host not in self.allowed_hosts:
+            message = f"{where} is on a host this server may not connect to ({HOSTS_VARIABLE})."
+            raise McpFailure("http_error", message, 403)
         try:
             from mcp import Client
         except ImportError:
