@@ -1,0 +1,116 @@
+"""livekit-agents' GPTLiveModel against a Live server, with no room and no audio device:
+its session is fed a WAV in real time and its events recorded (against the offline
+agent); then, against echo, a client delegation is triggered and answered. Run in the
+Live clients' environment (`requirements.txt`); prints one JSON summary line.
+
+    python livekit_live.py AGENT_BASE_URL ECHO_BASE_URL API_KEY SPEECH.wav
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import wave
+from typing import Any
+
+from livekit import rtc
+from livekit.plugins.openai.realtime import GPTLiveModel
+
+RATE = 24000
+STEP = RATE // 50  # 20 ms
+
+
+def speech(path: str) -> bytes:
+    with wave.open(path) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2)
+        return w.readframes(w.getnframes()) + bytes(2 * RATE * 2)  # 2 s of silence after
+
+
+async def until(check: Any, seconds: float) -> None:
+    for _ in range(int(seconds * 10)):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+
+
+async def main(agent_url: str, echo_url: str, key: str, path: str) -> dict[str, object]:
+    result = await talk(agent_url, key, path)
+    result.update(await delegate(echo_url, key))
+    return result
+
+
+async def delegate(base_url: str, key: str) -> dict[str, object]:
+    """Echo delegates on a commentary reading `call delegate {}`; the answer is said."""
+    model = GPTLiveModel(api_key=key, base_url=base_url, delegation="client")
+    session = model.session()
+    said: list[str] = []
+    delegations: list[Any] = []
+    errors: list[str] = []
+    session.on("transcript_delta", lambda e: said.append(e.text))
+    session.on("delegation_created", delegations.append)
+    session.on("error", lambda e: errors.append(str(e)))
+    await session._update_session(instructions="Be brief.")
+    session.append_commentary("call delegate {}")
+    await until(lambda: delegations, 5)
+    answer = ""
+    if delegations:
+        session.append_thinking("looked it up", delegation_id=delegations[0].id)
+        session.append_commentary("it is sunny", delegation_id=delegations[0].id)
+        await until(lambda: "".join(said) == "it is sunny", 5)
+        answer = "".join(said)
+    await session.aclose()
+    await model.aclose()
+    return {"delegations": len(delegations), "answer": answer, "delegate_errors": errors}
+
+
+async def talk(base_url: str, key: str, path: str) -> dict[str, object]:
+    model = GPTLiveModel(api_key=key, base_url=base_url, delegation="client")
+    session = model.session()
+    heard: list[str] = []
+    said: list[str] = []
+    errors: list[str] = []
+    audio = bytearray()
+    session.on("input_audio_transcription_completed", lambda e: heard.append(e.transcript))
+    session.on("transcript_delta", lambda e: said.append(e.text))
+    session.on("error", lambda e: errors.append(str(e)))
+
+    async def listen() -> None:
+        async for frame in session.audio_stream:
+            audio.extend(frame.frame.data.tobytes())
+
+    # what AgentSession does right after it makes the session: configure it once
+    await session._update_session(instructions="Be brief.")
+    listening = asyncio.create_task(listen())
+    pcm = speech(path)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for n, at in enumerate(range(0, len(pcm), 2 * STEP)):
+        chunk = pcm[at : at + 2 * STEP]
+        session.push_audio(rtc.AudioFrame(chunk, RATE, 1, len(chunk) // 2))
+        await asyncio.sleep(max(0.0, start + (n + 1) * 0.02 - loop.time()))
+    await until(lambda: said, 8)
+    await until(lambda: heard, 3)
+    session.mute_input()
+    session.unmute_input()
+    await session.aclose()
+    listening.cancel()
+    await model.aclose()
+    peak = max(
+        (
+            abs(int.from_bytes(audio[i : i + 2], "little", signed=True))
+            for i in range(0, len(audio), 2)
+        ),
+        default=0,
+    )
+    return {
+        "audio_s": len(audio) / 2 / RATE,
+        "peak": peak,
+        "heard": heard[-1] if heard else "",
+        "said": "".join(said),
+        "errors": errors,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))

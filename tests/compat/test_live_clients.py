@@ -1,0 +1,90 @@
+"""pipecat's OpenAILiveLLMService and livekit-agents' GPTLiveModel, unmodified, against
+real servers (uvicorn on 127.0.0.1), driven with no audio device by the scripts in
+`live_clients/`. They cannot share the test environment (see its requirements.txt), so
+the first run makes one for them under tests/artifacts/ and runs them there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.need import need
+from helpers.paths import AUDIO_FIXTURES
+from helpers.servers import Running, serve
+
+from realtime_sdk.app import ServerConfig
+from realtime_sdk.backends.echo import EchoBackend
+
+HERE = Path(__file__).resolve().parent / "live_clients"
+VENV = Path(__file__).resolve().parents[1] / "artifacts" / "live-clients-venv"
+KEY = "sk-live-clients"
+SPEECH = AUDIO_FIXTURES / "fastrtc-how-are-you-24k.wav"
+
+
+@pytest.fixture(scope="module")
+def python() -> Path:
+    """The clients' interpreter, made once from requirements.txt with uv."""
+    exe = VENV / "bin" / "python"
+    stamp = VENV / "requirements.txt"
+    wanted = (HERE / "requirements.txt").read_text()
+    if not exe.exists() or not stamp.exists() or stamp.read_text() != wanted:
+        uv = Path(sys.executable).parent / "uv"
+        need(uv.exists(), "uv is not installed in the test environment")
+        subprocess.run(
+            [uv, "venv", "--python", sys.executable, VENV], check=True, capture_output=True
+        )
+        made = subprocess.run(
+            [uv, "pip", "install", "--python", exe, "-r", HERE / "requirements.txt"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        need(made.returncode == 0, f"the Live clients did not install: {made.stderr[-500:]}")
+        stamp.write_text(wanted)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def agent() -> Iterator[Running]:
+    from realtime_sdk.backends.agent import OfflineAgent
+
+    with serve(ServerConfig(backend_factory=OfflineAgent, api_keys=frozenset({KEY}))) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[Running]:
+    with serve(ServerConfig(backend_factory=EchoBackend, api_keys=frozenset({KEY}))) as running:
+        yield running
+
+
+def run_client(python: Path, script: str, *args: str) -> dict[str, object]:
+    done = subprocess.run(
+        [python, HERE / script, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_pipecat_open_ai_live_llm_service(python: Path, agent: Running) -> None:
+    url = f"ws://{agent.host}:{agent.port}/v1/live/sessions"
+    result = run_client(python, "pipecat_live.py", url, KEY, str(SPEECH))
+    assert result["errors"] == []
+    assert result["heard"] == "how are you doing today"
+    assert result["said"] == 'You said: "how are you doing today". That was 5 words.'
+    assert isinstance(result["audio_s"], float) and result["audio_s"] > 4
+    assert isinstance(result["peak"], int) and result["peak"] > 1000
+
+
+def test_livekit_gpt_live_model(python: Path, agent: Running, echo: Running) -> None:
+    result = run_client(python, "livekit_live.py", agent.base_url, echo.base_url, KEY, str(SPEECH))
+    assert result["errors"] == [] and result["delegate_errors"] == []
+    assert result["heard"] == "how are you doing today"
+    assert result["said"] == 'You said: "how are you doing today". That was 5 words.'
+    assert isinstance(result["peak"], int) and result["peak"] > 1000
+    assert (result["delegations"], result["answer"]) == (1, "it is sunny")
