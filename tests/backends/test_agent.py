@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
 import pytest
 from helpers.audio_signals import pitch_hz
-from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server, wait_for
+from helpers.chat_server import Call, ChatServer, wait_for
 from helpers.memory_session import EventClient, drive
 from helpers.need import need
 from helpers.paths import AUDIO_FIXTURES
@@ -36,16 +36,6 @@ def agent_extra() -> None:
             __import__(module)
         except ImportError:
             need(False, f"{module} is not installed (pip install 'realtime-sdk[agent]')")
-
-
-@pytest.fixture(scope="module")
-def chat() -> Iterator[ChatServer]:
-    server = ChatServer()
-    running = start_chat_server(server)
-    try:
-        yield server
-    finally:
-        stop_chat_server(running)
 
 
 def speech(name: str, tail_s: float = 1.0) -> np.ndarray:
