@@ -11,20 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import wave
 from typing import Any
 
 from livekit import rtc
 from livekit.plugins.openai.realtime import GPTLiveModel
-
-RATE = 24000
-STEP = RATE // 50  # 20 ms
-
-
-def speech(path: str) -> bytes:
-    with wave.open(path) as w:
-        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2)
-        return w.readframes(w.getnframes()) + bytes(2 * RATE * 2)  # 2 s of silence after
+from speech import RATE, STEP, speech
 
 
 async def until(check: Any, seconds: float) -> None:

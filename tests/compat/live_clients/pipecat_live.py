@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import wave
 
 from pipecat.frames.frames import (
     ErrorFrame,
@@ -23,15 +22,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.services.openai.live.llm import OpenAILiveLLMService
 from pipecat.tests.utils import SleepFrame, run_test
-
-RATE = 24000
-STEP = RATE // 50  # 20 ms
-
-
-def speech(path: str) -> bytes:
-    with wave.open(path) as w:
-        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2)
-        return w.readframes(w.getnframes()) + bytes(2 * RATE * 2)  # 2 s of silence after
+from speech import RATE, STEP, speech
 
 
 async def main(url: str, key: str, path: str) -> dict[str, object]:
