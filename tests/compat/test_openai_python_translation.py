@@ -159,5 +159,15 @@ def test_refused_connections(server: Running) -> None:
         with pytest.raises(Exception, match="401"):
             async with other.realtime.translations.connect(model="gpt-realtime-translate"):
                 pass
+        # and the other way: a translation key opens no Realtime session or call
+        translation_key: Any = await trusted.realtime.translations.client_secrets.create(
+            session={"model": "gpt-realtime-translate"}
+        )
+        browser = AsyncOpenAI(base_url=server.base_url, api_key=translation_key.value)
+        with pytest.raises(Exception, match="401"):
+            async with browser.realtime.connect(model="gpt-realtime"):
+                pass
+        with pytest.raises(openai.AuthenticationError, match="translation sessions only"):
+            await browser.realtime.client_secrets.create()
 
     run(main())

@@ -167,7 +167,7 @@ class Translator {
   }
 }
 
-function setUpTranslation() {
+export function setUpTranslation() {
   const ui = {
     language: $("translate-language"),
     start: $("translate-start"),
@@ -183,5 +183,3 @@ function setUpTranslation() {
   ui.stop.addEventListener("click", () => translator.stop());
   translator.setState("not translating", false);
 }
-
-setUpTranslation(); // a module script runs once the page is parsed

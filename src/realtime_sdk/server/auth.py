@@ -52,6 +52,9 @@ KEY_SUBPROTOCOL = "openai-insecure-api-key."
 CLOSE_POLICY = 1008
 CLOSE_BETA_REFUSED = 3000  # what the beta service closed with after a refused key
 _CLOSE_REASON_MAX = 123  # bytes a close frame's reason may hold
+# what an `ek_` key was issued for (its record's `dialect`): a route takes its own kinds only
+REALTIME_KEYS = frozenset({"ga", "beta"})
+_KEY_NAMES = {"ga": "Realtime", "beta": "Realtime", "translation": "translation"}
 
 
 class AuthError(ApiError):
@@ -172,10 +175,13 @@ class Authenticator:
     def open(self) -> bool:
         return not self.api_keys
 
-    async def check(self, key: str | None, *, ephemeral: bool = True) -> Grant:
-        """The grant for `key`, or AuthError; `ephemeral=False` refuses `ek_` keys."""
+    async def check(
+        self, key: str | None, *, ephemeral: bool = True, kinds: frozenset[str] = REALTIME_KEYS
+    ) -> Grant:
+        """The grant for `key`, or AuthError; `ephemeral=False` refuses `ek_` keys, and an
+        `ek_` key issued for sessions of another kind than `kinds` is refused."""
         if key is not None and key.startswith(EPHEMERAL_PREFIX):
-            return await self._check_ephemeral(key, ephemeral)
+            return await self._check_ephemeral(key, ephemeral, kinds)
         if self.open:
             return Grant("open")
         if not key:
@@ -190,12 +196,15 @@ class Authenticator:
             raise AuthError(f"Incorrect API key provided: {_masked(key)}.")
         return Grant("api_key")
 
-    async def _check_ephemeral(self, key: str, allowed: bool) -> Grant:
+    async def _check_ephemeral(self, key: str, allowed: bool, kinds: frozenset[str]) -> Grant:
         issued = await self.keys.get(key)
         if issued is None:
             raise AuthError(f"Incorrect API key provided: {_masked(key)}.")
         if issued.expires_at <= self.keys.now():
             raise AuthError("The ephemeral key has expired; request a new client secret.")
+        if issued.dialect not in kinds:
+            kind = _KEY_NAMES.get(issued.dialect, issued.dialect)
+            raise AuthError(f"This ephemeral key opens {kind} sessions only, not these.")
         if not allowed:
             raise AuthError(
                 "An ephemeral key cannot be used here; use an API key.",
@@ -232,17 +241,24 @@ def offered_key(websocket: WebSocket) -> str | None:
     return None
 
 
-async def authorize_ws(websocket: WebSocket, *, ephemeral: bool = True) -> Grant:
+async def authorize_ws(
+    websocket: WebSocket, *, ephemeral: bool = True, kinds: frozenset[str] = REALTIME_KEYS
+) -> Grant:
     """The grant of a websocket handshake, or AuthError (send it with `refuse_ws`);
-    `ephemeral=False` where only an API key will do (a sideband socket)."""
-    return await authenticator(websocket).check(offered_key(websocket), ephemeral=ephemeral)
+    `ephemeral=False` where only an API key will do (a sideband socket); `kinds`: the
+    `ek_` keys taken (the Realtime routes' by default; a translation route's its own)."""
+    key = offered_key(websocket)
+    return await authenticator(websocket).check(key, ephemeral=ephemeral, kinds=kinds)
 
 
-async def authorize_http(connection: HTTPConnection, *, ephemeral: bool = True) -> Grant:
+async def authorize_http(
+    connection: HTTPConnection, *, ephemeral: bool = True, kinds: frozenset[str] = REALTIME_KEYS
+) -> Grant:
     """The grant of an HTTP request (Bearer header), or AuthError, which the app renders
     as a 401 JSON body; `ephemeral=False` for routes only an API key may call."""
+    key = bearer_key(connection)
     try:
-        return await authenticator(connection).check(bearer_key(connection), ephemeral=ephemeral)
+        return await authenticator(connection).check(key, ephemeral=ephemeral, kinds=kinds)
     except AuthError as exc:
         _log_refusal(connection, exc)
         raise

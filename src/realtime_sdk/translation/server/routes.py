@@ -30,13 +30,7 @@ from .secrets import KEY_KIND, translation_secret_routes
 log = logging.getLogger("realtime_sdk.translation")
 
 
-def _refusal(config: ServerConfig, kind: str, key_kind: str, model: str | None) -> ApiError | None:
-    if kind == "ephemeral" and key_kind != KEY_KIND:
-        return AuthError(
-            "This ephemeral key is for Realtime sessions; translation sessions take keys from"
-            " /v1/realtime/translations/client_secrets.",
-            code="invalid_api_key",
-        )
+def _refusal(config: ServerConfig, model: str | None) -> ApiError | None:
     if not model:
         return ApiError(
             400, "Missing required parameter: 'model'.", code="missing_required_parameter",
@@ -52,12 +46,12 @@ def translation_routes(config: ServerConfig) -> list[BaseRoute]:
 
     async def translations(websocket: WebSocket) -> None:
         try:
-            grant = await authorize_ws(websocket)
+            grant = await authorize_ws(websocket, kinds=frozenset({KEY_KIND}))
         except AuthError as exc:
             await refuse_ws(websocket, exc)
             return
         model = grant.model or websocket.query_params.get("model")
-        refusal = _refusal(config, grant.kind, grant.dialect, model)
+        refusal = _refusal(config, model)
         if refusal is not None or model is None or config.translator_factory is None:
             await refuse_ws(websocket, refusal or ApiError(400, "refused"))
             return

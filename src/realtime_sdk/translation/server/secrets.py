@@ -61,7 +61,7 @@ def _request(raw: bytes) -> _SecretRequest:
 
 def translation_secret_routes() -> list[Route]:
     async def create(request: Request) -> JSONResponse:
-        await authorize_http(request, ephemeral=False)
+        await authorize_http(request, ephemeral=False, kinds=frozenset({KEY_KIND}))
         parsed = _request(await read_body(request))
         start: dict[str, Any] = parsed.session.model_dump(
             mode="json", exclude_unset=True, exclude={"model"}
