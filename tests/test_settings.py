@@ -71,7 +71,12 @@ def test_every_flag_as_it_was_spelled() -> None:
         *("--ice-credential", "c", "--workers", "2", "--ws-deflate"),
         *("--redis", "unix:///run/r.sock", "--drain-timeout", "5"),
     )
-    environment_only = {"ice_consent_timeout_s", "webrtc_connect_timeout_s", "call_ttl_s"}
+    environment_only = {
+        "ice_consent_timeout_s",
+        "webrtc_connect_timeout_s",
+        "call_ttl_s",
+        "mcp_hosts",
+    }
     assert settings.model_dump(exclude=environment_only) == {
         "host": "0.0.0.0",
         "port": 9000,

@@ -201,6 +201,15 @@ class ServeSettings(BaseSettings):
             env=True,
         ),
     ] = None
+    # read where it applies, by the MCP client (realtime/server/mcp_client.py)
+    mcp_hosts: Annotated[
+        str | None,
+        Option(
+            "comma-separated hosts a session's MCP servers may be on; unset or `*`: any (a"
+            " client names the URL, so the server connects wherever it can reach)",
+            env=True,
+        ),
+    ] = None
     call_ttl_s: Annotated[
         float | None,
         Option(
