@@ -1,8 +1,8 @@
 """realtime-sdk: OpenAI's realtime voice protocols for Python, server and client.
 
-`connect` and `create_client_secret` (and their translation twins) load the client (and httpx)
-on first use, `create_app` and `ServerConfig` the server: a server process never carries the
-client (about 9 MiB of an idle server), nor a client the server.
+`connect` and `create_client_secret` (their translation twins, and `connect_live`) load the
+client (and httpx) on first use, `create_app` and `ServerConfig` the server: a server process
+never carries the client (about 9 MiB of an idle server), nor a client the server.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .app import ServerConfig, create_app
     from .client import (
         connect,
+        connect_live,
         connect_translation,
         create_client_secret,
         create_translation_client_secret,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ServerConfig",
     "connect",
+    "connect_live",
     "connect_translation",
     "create_app",
     "create_client_secret",
@@ -38,6 +40,7 @@ __getattr__, __dir__ = lazy_names(
         "connect": "client",
         "create_app": "app",
         "create_client_secret": "client",
+        "connect_live": "client",
         "connect_translation": "client",
         "create_translation_client_secret": "client",
     },

@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " both transcripts printed, the translated audio saved to --output",
     )
     parser.add_argument(
+        "--live",
+        action="store_true",
+        help="a GPT-Live session instead of a turn: --input is sent in real time, both"
+        " transcripts printed, the output audio saved to --output",
+    )
+    parser.add_argument(
         "--server-vad",
         action="store_true",
         help="let the server's turn detection end the turn (servers whose handler takes its"
@@ -178,6 +184,10 @@ async def talk(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "live", False):
+        from .talk_live import talk_live
+
+        return asyncio.run(talk_live(args))
     if getattr(args, "translate", None):
         from .talk_translation import talk_translation
 

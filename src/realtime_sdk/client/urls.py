@@ -66,3 +66,12 @@ def http_url(base_url: str | None, path: str) -> str:
 
 def api_key_from(api_key: str | None) -> str | None:
     return api_key or os.environ.get("OPENAI_API_KEY")
+
+
+def base_of(url: str, endpoint: str) -> str:
+    """The base URL (`http(s)://host/v1`) of `url`, which may be that base or the
+    endpoint's own URL (`ws(s)://host/v1<endpoint>?...`), as `talk` takes either."""
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    path = parts.path.rstrip("/").removesuffix(endpoint)
+    return urlunsplit((scheme, parts.netloc, path, "", ""))

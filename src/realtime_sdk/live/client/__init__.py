@@ -1,3 +1,7 @@
 """The typed Live client: a connection shaped like openai-python's `client.live`."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from .connection import LiveClosedError, LiveConnection, LiveHeard
+
+__all__ = ["LiveClosedError", "LiveConnection", "LiveHeard"]
