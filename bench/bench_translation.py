@@ -76,6 +76,15 @@ def most(rows: list[dict[str, Any]]) -> int:
     return max((r["sessions"] for r in rows if r["held"]), default=0)
 
 
+def per_core(rows: list[dict[str, Any]]) -> float:
+    """Sessions one core would hold by the server's CPU alone, from the largest level held
+    (on a machine whose load generators share its cores, fewer are held in practice)."""
+    top = max((r for r in rows if r["held"]), key=lambda r: r["sessions"], default=None)
+    if top is None or not top["server_cpu_percent"]:
+        return 0.0
+    return float(100.0 * top["sessions"] / top["server_cpu_percent"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per level")
@@ -93,12 +102,15 @@ def main() -> None:
         "translation": translation,
         "frame_echo": echo,
         "held": {"translation": most(translation), "frame_echo": most(echo)},
+        "per_core_by_cpu": {"translation": per_core(translation), "frame_echo": per_core(echo)},
         "wall_seconds": time.monotonic() - began,
     }
     path = save("translation", figures)
     print(
         f"\nheld in real time by one process: {figures['held']['translation']} translation"
-        f" sessions, {figures['held']['frame_echo']} Realtime frame-echo sessions; wrote {path}"
+        f" sessions, {figures['held']['frame_echo']} Realtime frame-echo sessions; by server"
+        f" CPU per core: {figures['per_core_by_cpu']['translation']:.0f} and"
+        f" {figures['per_core_by_cpu']['frame_echo']:.0f}; wrote {path}"
     )
 
 
