@@ -111,3 +111,33 @@ def test_no_translator_configured() -> None:
     with serve(ServerConfig(backend_factory=EchoBackend)) as running:
         status, error = refused(running, "?model=m")
     assert (status, error["code"]) == (404, "unsupported_feature")
+
+
+def test_a_fault_of_ours_is_an_error_and_the_session_goes_on(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from realtime_sdk.translation.protocol import session as session_module
+
+    real = session_module.TranslationSession._update
+
+    def broken(self: Any, event: Any) -> None:
+        if event.session.audio.output.language == "xx":
+            raise RuntimeError("a bug")
+        real(self, event)
+
+    monkeypatch.setattr(session_module.TranslationSession, "_update", broken)
+
+    async def main() -> None:
+        headers = {"Authorization": f"Bearer {KEY}"}
+        async with connect(url(server), additional_headers=headers) as ws:
+            await ws.recv()
+            update = {"type": "session.update", "session": {"audio": {"output": {}}}}
+            update["session"]["audio"]["output"]["language"] = "xx"
+            await ws.send(json.dumps(update))
+            error = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert error["error"]["type"] == "server_error"
+            update["session"]["audio"]["output"]["language"] = "fr"
+            await ws.send(json.dumps(update))
+            assert json.loads(await ws.recv())["type"] == "session.updated"
+
+    run(main())

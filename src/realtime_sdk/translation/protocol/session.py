@@ -106,6 +106,10 @@ class TranslationSession:
                 {"type": "session.input_transcript.delta", "delta": delta, "elapsed_ms": elapsed_ms}
             )
 
+    def server_fault(self, what: str) -> None:
+        """A fault of the server's own while taking `what` in, said in words for people."""
+        self.backend_failed(f"The server failed while handling {what}; its log has the details.")
+
     def backend_failed(self, message: str) -> None:
         self._error({"type": "server_error", "code": "server_error", "message": message,
                      "param": None, "event_id": None})  # fmt: skip

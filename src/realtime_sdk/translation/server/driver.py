@@ -30,6 +30,7 @@ from ..protocol import EndInput, Hangup, Reconfigure, Send, Translate, Translati
 log = logging.getLogger("realtime_sdk.translation")
 
 CLOSE_SERVER_FAULT = 1011
+MAX_FAULTS = 8  # faults of ours on input before the session gives up, as on the Realtime routes
 
 
 class TranslationDriver:
@@ -50,12 +51,22 @@ class TranslationDriver:
         self.session.start()
         await self._flush()
         translating = asyncio.create_task(self._translate(), name="translation-backend")
+        faults = 0
         try:
             while (raw := await self.transport.recv()) is not None:
-                if isinstance(raw, str | bytes):
+                if not isinstance(raw, str | bytes):
+                    continue
+                try:
                     self.session.receive(raw)
-                    await self._flush()
-                    await self.source.room()
+                except Exception:  # a fault of ours: the client is told, the session goes on
+                    log.exception("translation session %s: fault on input", self._id)
+                    faults += 1
+                    self.session.server_fault("the last event")
+                await self._flush()
+                if faults > MAX_FAULTS:
+                    await self.transport.close(CLOSE_SERVER_FAULT, "too many server faults")
+                    break
+                await self.source.room()
         except ConnectionError:
             pass
         finally:
