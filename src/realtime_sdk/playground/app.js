@@ -6,6 +6,7 @@ import { Call, ephemeralKey } from "./call.js";
 import { EventLog } from "./log.js";
 import { Settings } from "./settings.js";
 import { Transcript } from "./transcript.js";
+import { setUpLive } from "./live.js";
 import { setUpTranslation } from "./translate.js";
 
 const $ = (id) => document.getElementById(id);
@@ -45,6 +46,7 @@ const ui = {
 
 const settings = new Settings($);
 setUpTranslation(); // the Translation card: a session of its own, beside the call
+setUpLive(); // the Live card: a GPT-Live session of its own, beside the call
 const transcript = new Transcript($("transcript"));
 const log = new EventLog($("event-log"), $("event-count"));
 
