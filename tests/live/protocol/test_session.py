@@ -188,3 +188,21 @@ def test_close_drains_then_closed_with_usage() -> None:
     assert closed["type"] == "session.closed" and closed["reason"] == "close_requested"
     assert closed["usage"]["seconds"] == 1.0 and closed["client_event_id"] == "bye"
     assert out[1] == Hangup() and live.frame() is None
+
+
+def test_audio_made_at_real_time_pace_is_not_cut_into_pieces() -> None:
+    """20 ms of audio arriving every 20 ms: after one tick of waiting, every 40 ms frame
+    is whole; a tail that stops short goes out padded a tick later."""
+    live = started()
+    piece = np.full(480, 700, dtype="<i2").tobytes()  # 20 ms
+    frames = []
+    for _ in range(10):
+        live.output_audio(piece)
+        frames.append(base64.b64decode(json.loads(live.frame() or "")["delta"]))
+        live.output_audio(piece)
+    whole = [f for f in frames if f == piece * 2]
+    assert frames[0] == bytes(1920) and len(whole) == 9
+    live.output_audio(piece[:480])  # a tail of 10 ms
+    tail = [base64.b64decode(json.loads(live.frame() or "")["delta"]) for _ in range(4)]
+    assert tail[0] == piece * 2  # what was queued before it
+    assert tail[2] == piece[:480] + bytes(1440)  # held one tick, then padded

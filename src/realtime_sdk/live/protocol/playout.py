@@ -4,6 +4,11 @@ time, silence when nothing is queued.
 Live output never stops while the session is open, so the session timeline is the
 output clock: `position_ms` is how much audio has gone out. The driver calls `take`
 once per frame by its own clock; this holds no clock of its own.
+
+A back-end that makes audio at real-time pace (an echo, a stream) seldom has a whole
+frame queued at the moment of a tick. Padding each such partial frame with silence
+would cut its audio into pieces, so a partial frame waits one tick for the rest; only
+if nothing more came by then is it the tail of a reply, sent padded.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ class Playout:
         self.silence = encode(np.zeros(fmt.samples_for_ms(frame_ms), dtype=np.int16), fmt)
         self._queued = bytearray()
         self._sent_bytes = 0
+        self._waited = False  # a partial frame has waited one tick already
 
     @property
     def position_ms(self) -> int:
@@ -46,6 +52,10 @@ class Playout:
         self._sent_bytes += n
         if not self._queued:
             return self.silence, False
+        if len(self._queued) < n and not self._waited:
+            self._waited = True
+            return self.silence, False
+        self._waited = False
         frame = bytes(self._queued[:n])
         del self._queued[:n]
         if len(frame) < n:
@@ -56,4 +66,5 @@ class Playout:
         """Drop what has not gone out (barge-in); returns the ms dropped."""
         dropped = self.queued_ms
         self._queued.clear()
+        self._waited = False
         return dropped
