@@ -1,6 +1,7 @@
-"""The README's table of what each back-end honours is made from the back-ends' declared
-capabilities (so it cannot drift from them), and each "refused" in it is checked: the
-session answers the probing event with `unsupported_feature`."""
+"""The README's tables of what each back-end honours: the features, made from the back-ends'
+declared capabilities (each "refused" checked: the probing event is answered with
+`unsupported_feature`), and every GA client event, made by sending each back-end's session
+one (a new event in the spec fails here until it has a probe)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 import pytest
 from helpers.session_harness import Harness
 
+from realtime_sdk._generated.ga.parsing import CLIENT_EVENT_TYPES
 from realtime_sdk.backends.agent.agent import OfflineAgent
 from realtime_sdk.backends.echo import EchoBackend
 from realtime_sdk.realtime.protocol.capabilities import Capabilities
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 START, END = "<!-- capability table: tests/test_capability_table.py -->", "<!-- end -->"
+EVENTS_START = "<!-- client event table: tests/test_capability_table.py -->"
 
 
 def fastrtc() -> Capabilities:
@@ -94,3 +97,98 @@ def test_every_refused_cell_is_refused_by_name(backend: str) -> None:
         answers = h.send(probe)
         errors = [e["error"] for e in answers if e["type"] == "error"]
         assert errors and errors[0]["code"] == "unsupported_feature", (backend, row, answers)
+
+
+SILENCE = "AAAA" * 1600  # 200 ms of PCM16 at 24 kHz, base64
+SYSTEM = {"type": "message", "role": "system", "content": [{"type": "input_text", "text": "x"}]}
+
+# each GA client event, as a client would send it (with what must come first), and the
+# transport it is carried on
+PROBES: dict[str, tuple[list[dict[str, Any]], str]] = {
+    "session.update": ([{"type": "session.update", "session": {"type": "realtime"}}], "websocket"),
+    "input_audio_buffer.append": (
+        [{"type": "input_audio_buffer.append", "audio": SILENCE}],
+        "websocket",
+    ),
+    "input_audio_buffer.commit": (
+        [
+            {"type": "input_audio_buffer.append", "audio": SILENCE},
+            {"type": "input_audio_buffer.commit"},
+        ],
+        "websocket",
+    ),
+    "input_audio_buffer.clear": ([{"type": "input_audio_buffer.clear"}], "websocket"),
+    "conversation.item.create": ([item(USER_TEXT)], "websocket"),
+    "conversation.item.retrieve": (
+        [
+            item({**SYSTEM, "id": "item_sys"}),
+            {"type": "conversation.item.retrieve", "item_id": "item_sys"},
+        ],
+        "websocket",
+    ),
+    "conversation.item.delete": (
+        [
+            item({**SYSTEM, "id": "item_sys"}),
+            {"type": "conversation.item.delete", "item_id": "item_sys"},
+        ],
+        "websocket",
+    ),
+    "conversation.item.truncate": (
+        [
+            {
+                "type": "conversation.item.truncate",
+                "item_id": "item_x",
+                "content_index": 0,
+                "audio_end_ms": 0,
+            }
+        ],
+        "websocket",
+    ),
+    "response.create": ([{"type": "response.create"}], "websocket"),
+    "response.cancel": ([{"type": "response.cancel"}], "websocket"),
+    "output_audio_buffer.clear": ([{"type": "output_audio_buffer.clear"}], "webrtc"),
+    "transcription_session.update": (
+        [{"type": "transcription_session.update", "session": {}}],
+        "websocket",
+    ),
+}
+
+
+def answer(caps: Capabilities, event_type: str) -> str:
+    """What the session of a back-end with `caps` makes of the event: "yes" (taken; an
+    error about its content, such as an unknown item, still counts), "refused"
+    (`unsupported_feature`: this back-end cannot), or "not offered" (no back-end here)."""
+    events, transport = PROBES[event_type]
+    h = Harness(capabilities=caps, transport=transport)
+    last: list[dict[str, Any]] = []
+    for event in events:
+        last = h.send(event)
+    codes = {e["error"]["code"] for e in last if e["type"] == "error"}
+    if "unsupported_feature" in codes:
+        return "refused"
+    if "unsupported_event" in codes:
+        return "not offered"
+    return "yes"
+
+
+def events_table() -> str:
+    caps = {name: make() for name, make in BACKENDS.items()}
+    lines = [
+        "| client event | " + " | ".join(caps) + " |",
+        "| --- |" + " --- |" * len(caps),
+    ]
+    for event_type in sorted(CLIENT_EVENT_TYPES):
+        cells = [answer(c, event_type) for c in caps.values()]
+        lines.append(f"| `{event_type}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def test_every_client_event_has_a_probe() -> None:
+    assert set(PROBES) == set(CLIENT_EVENT_TYPES)
+
+
+def test_the_readme_client_event_table_is_what_the_sessions_answer() -> None:
+    assert EVENTS_START in README, "the README has lost its client event table"
+    written = README.split(EVENTS_START, 1)[1].split(END, 1)[0].strip()
+    made = events_table()
+    assert written == made, "README client event table out of date; it should read:\n" + made
