@@ -1,6 +1,9 @@
 """Live over WebRTC: `POST /v1/live/sessions` with `{session, transport: {type:
 "webrtc", sdp}}`, the sideband socket `/v1/live/sessions/{id}/attach`, and hangup.
 
+A sideband sees a copy of every event the session sends on its data channel and of the
+peer's input audio (as `session.input_audio.append` server events, 24 kHz PCM16).
+
 Creation starts the session (no `session.start` on the data channel): the body's
 session is read by the same strict model as `session.start`'s, and refused with a 400
 naming the field. Each session is put in the shared call directory under its `sess_`
@@ -86,7 +89,7 @@ class _HeldSession:
         self.task = task
 
     def link(self) -> CallLink:
-        return _Link(self.transport)
+        return _Link(self.transport, self.driver)
 
     async def hangup(self) -> None:
         await self.driver.end()
@@ -94,27 +97,45 @@ class _HeldSession:
 
 
 class _Link:
-    """A sideband's view: a copy of the session's events; its events go in as the peer's."""
+    """A sideband's view: a copy of the session's events and of the peer's input audio;
+    its events go in as the peer's."""
 
-    def __init__(self, transport: WebRTCTransport) -> None:
+    def __init__(self, transport: WebRTCTransport, driver: LiveDriver) -> None:
         self.transport = transport
+        self.driver = driver
         self.listener: Listener = transport.listen()
+        self.audio = driver.tap()
+        self._events: asyncio.Task[str | None] | None = None
+        self._audio: asyncio.Task[str] | None = None
         self._end: LinkEnd | None = None
 
     async def next(self) -> str | None:
-        text = await self.listener.next()
-        if text is None and self._end is None:
-            lagging = self.transport.connected
-            self._end = LinkEnd(
-                CLOSE_LAGGING if lagging else CLOSE_NORMAL,
-                "sideband fell behind" if lagging else "session ended",
-            )
-        return text
+        """The next event or input audio copy, whichever comes first."""
+        if self._events is None:
+            self._events = asyncio.ensure_future(self.listener.next())
+        if self._audio is None:
+            self._audio = asyncio.ensure_future(self.audio.get())
+        await asyncio.wait({self._events, self._audio}, return_when=asyncio.FIRST_COMPLETED)
+        if self._events.done():
+            text, self._events = self._events.result(), None
+            if text is None and self._end is None:
+                lagging = self.transport.connected
+                self._end = LinkEnd(
+                    CLOSE_LAGGING if lagging else CLOSE_NORMAL,
+                    "sideband fell behind" if lagging else "session ended",
+                )
+            return text
+        audio, self._audio = self._audio.result(), None
+        return audio
 
     async def send(self, frame: str | bytes) -> None:
         await self.transport.inject(frame)
 
     async def close(self) -> None:
+        for task in (self._events, self._audio):
+            if task is not None:
+                task.cancel()
+        self.driver.untap(self.audio)
         self.transport.unlisten(self.listener)
 
     @property

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ...audio import WireEncoder
+from ...audio import WireEncoder, b64encode_audio
 from ...backends.base import (
     AudioChunk,
     CloseSession,
@@ -61,6 +61,7 @@ log = logging.getLogger("realtime_sdk.live")
 CLOSE_SERVER_FAULT = 1011
 DRAIN_LIMIT_S = 10.0  # what `session.close` waits for queued output at most
 QUIET_S = 0.3  # a back-end quiet this long, with nothing queued, has said all
+TAP_FRAMES = 250  # input frames a sideband's copy may fall behind (5 s of 20 ms frames)
 
 
 class LiveDriver:
@@ -81,6 +82,7 @@ class LiveDriver:
         self._drain_until: float | None = None
         self._closed = asyncio.Event()
         self._responses: ResponsesRun | None = None
+        self._taps: set[asyncio.Queue[str]] = set()  # sidebands' copies of the input audio
         self._responding = asyncio.Lock()  # one Responses response at a time
         self.audio = transport if isinstance(transport, AudioTransport) else None
 
@@ -98,6 +100,7 @@ class LiveDriver:
                 elif isinstance(raw, InputFrame):
                     pcm = raw.samples.astype("<i2", copy=False).tobytes()
                     self.session.hear_samples(pcm, raw.rate)
+                    self._copy_input(pcm)
                 else:
                     continue
                 await self._flush()
@@ -111,6 +114,25 @@ class LiveDriver:
                 with contextlib.suppress(Exception):
                     await self.backend.stop()
             log.info("live session %s ended", self.session.id)
+
+    def tap(self) -> asyncio.Queue[str]:
+        """A copy of the peer's input audio from now on, as `session.input_audio.append`
+        server events (24 kHz PCM16), for a sideband; bounded: a tap that falls behind
+        loses audio, the session does not wait for it."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=TAP_FRAMES)
+        self._taps.add(queue)
+        return queue
+
+    def untap(self, queue: asyncio.Queue[str]) -> None:
+        self._taps.discard(queue)
+
+    def _copy_input(self, pcm: bytes) -> None:
+        if not self._taps:
+            return
+        text = '{"type":"session.input_audio.append","audio":"' + b64encode_audio(pcm) + '"}'
+        for queue in self._taps:
+            if not queue.full():
+                queue.put_nowait(text)
 
     async def end(self, reason: CloseReason = "close_requested") -> None:
         """End the session from outside (a hangup): `session.closed`, then the close."""
