@@ -44,6 +44,11 @@ def item(data: dict[str, Any]) -> dict[str, Any]:
     return {"type": "conversation.item.create", "item": data}
 
 
+def transcription(settings: dict[str, Any], **more: Any) -> dict[str, Any]:
+    audio = {"input": {"transcription": {"model": "gpt-4o-transcribe", **settings}}}
+    return {"type": "session.update", "session": {"type": "realtime", "audio": audio, **more}}
+
+
 # row -> (the capability it reads, the client event that needs it: None where the refusal
 # comes later than an event, e.g. a transcription that fails)
 ROWS: dict[str, tuple[str, dict[str, Any] | None]] = {
@@ -66,6 +71,19 @@ ROWS: dict[str, tuple[str, dict[str, Any] | None]] = {
         {"type": "response.create", "response": {"conversation": "none", "input": []}},
     ),
     "input transcription (`audio.input.transcription`)": ("transcription", None),
+    "transcription `language`, `languages` (`en`)": (
+        "transcription_languages",
+        transcription({"language": "en"}),
+    ),
+    "transcription `prompt`, `keywords`": ("transcription_prompts", transcription({"prompt": "x"})),
+    "transcription logprobs (`include`)": (
+        "transcription_logprobs",
+        transcription({}, include=["item.input_audio_transcription.logprobs"]),
+    ),
+    "speaker segments (`gpt-4o-transcribe-diarize`)": (
+        "transcription_segments",
+        transcription({"model": "gpt-4o-transcribe-diarize"}),
+    ),
 }
 
 

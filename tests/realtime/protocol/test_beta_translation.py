@@ -23,6 +23,7 @@ from realtime_sdk.realtime.protocol.beta import (
     session_to_beta,
     session_to_ga,
 )
+from realtime_sdk.realtime.protocol.capabilities import Capabilities
 from realtime_sdk.realtime.protocol.ids import Ids
 from realtime_sdk.realtime.protocol.outputs import Send, StartResponse
 from realtime_sdk.realtime.protocol.session import Session
@@ -402,8 +403,10 @@ def test_beta_events_are_refused_by_the_beta_models_with_beta_names(
 
 
 def test_what_beta_clients_send_passes_the_beta_models() -> None:
-    """openai-python's beta types: nested settings and nulls the upstream copy had lost."""
-    h = BetaHarness()
+    """openai-python's beta types: nested settings and nulls the upstream copy had lost
+    (for a back-end whose recogniser takes a language and a prompt)."""
+    hears = Capabilities(transcription_languages=frozenset({"en"}), transcription_prompts=True)
+    h = BetaHarness(capabilities=hears)
     [updated] = h.send(
         {"type": "session.update",
          "session": {"model": "gpt-4o-realtime-preview",

@@ -23,8 +23,14 @@ def session_update(h: Harness, **session: Any) -> list[dict[str, Any]]:
 
 def test_transcription_languages_and_keywords_reach_the_transcriber() -> None:
     """Like `language` and `prompt`, they are the transcriber's to use: echoed in the
-    session and handed on with each transcription job."""
-    h = Harness(capabilities=Capabilities(transcription=True))
+    session and handed on with each transcription job, for a back-end whose recogniser
+    declares it hears those languages and takes keywords (others refuse them by name:
+    test_transcription_settings)."""
+    hears = frozenset({"en", "fr"})
+    caps = Capabilities(
+        transcription=True, transcription_languages=hears, transcription_prompts=True
+    )
+    h = Harness(capabilities=caps)
     wanted = {"model": "gpt-transcribe", "languages": ["en", "fr"], "keywords": ["Pipecat"]}
     audio = {"input": {"transcription": wanted, "turn_detection": None}}
     [updated] = session_update(h, audio=audio)

@@ -96,6 +96,7 @@ class OfflineAgent:
         function_calls=True,
         out_of_band=True,
         transcription=True,
+        transcription_languages=frozenset({"en"}),  # pocketsphinx's bundled model
     )
     # with an LLM: images go to it as image parts (template replies have no use for them)
     llm_capabilities = replace(capabilities, image_input=True)

@@ -372,7 +372,7 @@ def recognizer() -> Recognizer:
 
 class SphinxTranscriber:
     """The `Transcriber` contract on pocketsphinx: the transcript's words as deltas
-    ("hello", " world"). English only, whatever the session's model or language."""
+    ("hello", " world"). English only: the agent declares `en`, so another language is refused."""
 
     def __init__(self, recognizer_: Recognizer | None = None) -> None:
         self.recognizer = recognizer_ or recognizer()

@@ -34,6 +34,7 @@ from .noise import PARAM as NOISE_PARAM
 from .refusals import error_event
 from .refused_settings import refused_setting
 from .session_core import MAX_FAULTS
+from .transcription_settings import transcription_refusal
 from .turn_detection import VadConfig, VadConfigError
 from .turn_taking import MIN_COMMIT_MS, TurnTaking
 
@@ -92,6 +93,10 @@ class Session(TurnTaking, McpSession, ItemEvents, ServerBase):
         why = self.noise.refusal(noise)
         if why is not None:
             self._refuse(event, "unsupported_feature", why, NOISE_PARAM)
+            return
+        refused = transcription_refusal(config, self._capabilities)
+        if refused is not None:
+            self._refuse(event, "unsupported_feature", refused[1], refused[0])
             return
         self._set_config(config)
         self.noise.configure(noise, self._in_format)

@@ -31,6 +31,7 @@ from .outputs import Output, Send
 from .refusals import error_event
 from .refused_settings import refused_setting
 from .responses import ResponseRun
+from .transcription_settings import transcription_refusal
 from .transcripts import Transcripts
 from .turn_detection import SpeechModel
 
@@ -90,6 +91,9 @@ class SessionCore:
         why = self.noise.refusal(settings["audio"]["input"].get("noise_reduction"))
         if why is not None:
             raise ConfigError("unsupported_feature", why, NOISE_PARAM)
+        refused = transcription_refusal(settings, self._capabilities)
+        if refused is not None:
+            raise ConfigError("unsupported_feature", refused[1], refused[0])
         self._config = settings
         self._in_format = input_format(settings)
         self.noise.configure(settings["audio"]["input"].get("noise_reduction"), self._in_format)
