@@ -71,10 +71,17 @@ def run_client(python: Path, script: str, *args: str) -> dict[str, object]:
     return result
 
 
-def test_pipecat_open_ai_live_llm_service(python: Path, agent: Running) -> None:
-    url = f"ws://{agent.host}:{agent.port}/v1/live/sessions"
-    result = run_client(python, "pipecat_live.py", url, KEY, str(SPEECH))
-    assert result["errors"] == []
+def live_url(server: Running) -> str:
+    return f"ws://{server.host}:{server.port}/v1/live/sessions"
+
+
+def test_pipecat_open_ai_live_llm_service(python: Path, agent: Running, echo: Running) -> None:
+    urls = (live_url(agent), live_url(echo))
+    result = run_client(python, "pipecat_live.py", *urls, KEY, str(SPEECH))
+    assert result["errors"] == [] and result["delegate_errors"] == []
+    # with no delegation back-end of its own, pipecat answers with a spoken decline
+    assert result["delegations"] == 1
+    assert result["answer"] == "No backend is available to handle delegated work in this session."
     assert result["heard"] == "how are you doing today"
     assert result["said"] == 'You said: "how are you doing today". That was 5 words.'
     assert isinstance(result["audio_s"], float) and result["audio_s"] > 4

@@ -1,8 +1,11 @@
 """pipecat's OpenAILiveLLMService against a Live server, with no audio device: a test
-pipeline feeds it a WAV in real time and records what comes out. Run in the Live
-clients' environment (`requirements.txt`); prints one JSON summary line.
+pipeline feeds it a WAV in real time and records what comes out (against the offline
+agent); then, against echo, a client delegation: echo delegates on a commentary reading
+`call delegate {}`, and the service, with no delegation back-end configured, answers it
+with a spoken commentary of its own, which echo says. Run in the Live clients'
+environment (`requirements.txt`); prints one JSON summary line.
 
-    python pipecat_live.py WS_URL API_KEY SPEECH.wav
+    python pipecat_live.py AGENT_WS_URL ECHO_WS_URL API_KEY SPEECH.wav
 """
 
 from __future__ import annotations
@@ -20,12 +23,44 @@ from pipecat.frames.frames import (
     TTSTextFrame,
 )
 from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.services.openai.live import events
 from pipecat.services.openai.live.llm import OpenAILiveLLMService
 from pipecat.tests.utils import SleepFrame, run_test
 from speech import RATE, STEP, speech
 
 
-async def main(url: str, key: str, path: str) -> dict[str, object]:
+async def main(agent_url: str, echo_url: str, key: str, path: str) -> dict[str, object]:
+    result = await talk(agent_url, key, path)
+    result.update(await delegate(echo_url, key))
+    return result
+
+
+async def delegate(url: str, key: str) -> dict[str, object]:
+    llm = OpenAILiveLLMService(api_key=key, base_url=url)
+    created: list[object] = []
+
+    @llm.event_handler("on_delegation_created")
+    async def on_delegation(service: object, delegation: object) -> None:
+        created.append(delegation)
+
+    async def trigger() -> None:
+        await asyncio.sleep(1.5)
+        ask = events.SessionCommentaryAppendEvent(delegation_id=None, content="call delegate {}")
+        await llm.send_client_event(ask)
+
+    context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
+    frames = [LLMContextFrame(context), SleepFrame(5.0)]
+    asking = asyncio.create_task(trigger())
+    down, up = await run_test(llm, frames_to_send=frames, start_timeout=10)
+    await asking
+    return {
+        "delegations": len(created),
+        "answer": "".join(f.text for f in down if isinstance(f, TTSTextFrame)),
+        "delegate_errors": [str(f.error) for f in [*down, *up] if isinstance(f, ErrorFrame)],
+    }
+
+
+async def talk(url: str, key: str, path: str) -> dict[str, object]:
     llm = OpenAILiveLLMService(api_key=key, base_url=url)
     context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
     audio = speech(path)
@@ -58,4 +93,4 @@ async def main(url: str, key: str, path: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(*sys.argv[1:4]))))
+    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))
