@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,7 +54,9 @@ from ..protocol import (
     Start,
     delegation_target,
 )
-from .responses import ResponsesRun
+
+if TYPE_CHECKING:  # responses delegation loads the LLM client (httpx) with its first use
+    from .responses import ResponsesRun
 
 log = logging.getLogger("realtime_sdk.live")
 
@@ -217,6 +219,8 @@ class LiveDriver:
                     " (serve --llm-base-url); this back-end has none."
                 )
                 return None
+            from .responses import ResponsesRun
+
             self._responses = ResponsesRun(llm, self._response_event, self._say)
         return self._responses
 
