@@ -207,7 +207,11 @@ def test_client_secret_defaults(client: TestClient, clock: Clock) -> None:
         ({"expires_after": {"anchor": "now"}}, "invalid_value", "expires_after.anchor"),
         ({"expires_after": {"seconds": "60"}}, "invalid_type", "expires_after.seconds"),
         ({"session": {"instructions": "x"}}, "missing_required_parameter", "session.type"),
-        ({"session": {"type": "transcription"}}, "invalid_value", "session.type"),
+        (
+            {"session": {"type": "transcription", "model": "x"}},
+            "unknown_parameter",
+            "session.model",
+        ),
         (
             {
                 "session": {

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -24,10 +24,13 @@ from ...server.http import read_body
 
 
 class _CallRequest(BaseModel):
-    """The `session` part, strict, so that a refusal names `session.<field>`."""
+    """The `session` part, strict, so that a refusal names `session.<field>`; a realtime
+    or a transcription session."""
 
     model_config = ConfigDict(extra="forbid")
-    session: c.RealtimeSessionConfig
+    session: Annotated[
+        c.RealtimeSessionConfig | c.TranscriptionSessionConfig, Field(discriminator="type")
+    ]
 
 
 async def read_offer(request: Request) -> tuple[str, dict[str, Any]]:

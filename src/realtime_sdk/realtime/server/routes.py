@@ -3,8 +3,9 @@
 `GET /v1/realtime` (websocket) runs one session per connection: a sans-I/O Session,
 a back-end made for it by the factory, and the driver between them and the socket.
 `POST /v1/realtime/calls` runs the same over WebRTC (`calls`), and
-`POST /v1/realtime/client_secrets` (and the beta `/v1/realtime/sessions`) issue `ek_`
-keys whose connections start from the session they were issued with (`secrets`).
+`POST /v1/realtime/client_secrets` (and the beta `/v1/realtime/sessions` and
+`/v1/realtime/transcription_sessions`) issue `ek_` keys whose connections start from the
+session they were issued with (`secrets`, `transcription_secrets`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.websockets import WebSocket
 from ...server.auth import AuthError, authorize_ws, refuse_ws
 from ...server.config import ServerConfig
 from ...server.drain import CLOSE_GOING_AWAY, DRAIN_REASON
+from ...server.errors import ApiError
 from ...server.http import accept
 from ...transports.websocket import WebSocketTransport
 from .calls import call_routes
@@ -24,6 +26,7 @@ from .dialect import for_dialect, websocket_dialect
 from .driver import SessionDriver
 from .secrets import client_secret_routes
 from .sessions import chosen_model, new_session
+from .transcription_secrets import transcription_session_routes
 
 log = logging.getLogger("realtime_sdk.server")
 
@@ -41,10 +44,14 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
         if (refusal := config.drain.refusal()) is not None:
             await refuse_ws(websocket, refusal, dialect)
             return
-        await accept(websocket)
         model = chosen_model(config, grant, websocket.query_params.get("model"))
         intent = websocket.query_params.get("intent")
-        backend, session = new_session(config, model, grant.session, intent=intent)
+        try:  # before the handshake: a session the back-end refuses is the HTTP 400 naming why
+            backend, session = new_session(config, model, grant.session, intent=intent)
+        except ApiError as exc:
+            await refuse_ws(websocket, exc, dialect)
+            return
+        await accept(websocket)
         session_id = session.config["id"]
         log.info(
             "session %s opened: model=%s dialect=%s auth=%s client=%s",
@@ -66,4 +73,5 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
     # the calls routes come first: their sideband route takes `/v1/realtime?call_id=`
     routes: list[BaseRoute] = [*call_routes(config), WebSocketRoute("/v1/realtime", realtime)]
     routes += client_secret_routes(config.default_model, config.keys.clock)
+    routes += transcription_session_routes(config.keys.clock)
     return routes

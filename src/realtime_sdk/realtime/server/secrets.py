@@ -1,5 +1,6 @@
-"""Ephemeral keys over HTTP: `POST /v1/realtime/client_secrets` and the legacy beta
-`POST /v1/realtime/sessions`.
+"""Ephemeral keys over HTTP: `POST /v1/realtime/client_secrets` (a realtime or a
+transcription session) and the legacy beta `POST /v1/realtime/sessions` (the legacy
+transcription route is `transcription_secrets`).
 
 Both validate the requested session strictly (unknown fields are a 400 naming the
 parameter, as the service answers), build the effective session over the defaults,
@@ -26,11 +27,16 @@ from ...server.auth import authenticator, authorize_http
 from ...server.errors import ApiError, config_refusal
 from ...server.http import read_body
 from ..protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
-from ..protocol.config import ConfigError, apply_update, default_session
+from ..protocol.config import (
+    ConfigError,
+    apply_update,
+    default_session,
+    default_transcription_session,
+)
 from ..protocol.ids import Ids
 from ..protocol.mcp_tools import split_secrets
 from ..protocol.turn_detection import VadConfig, VadConfigError
-from .sessions import partial_session
+from .sessions import key_session, partial_session
 
 DEFAULT_TTL_S = 600  # GA default (the bounds, 10..7200, come from the generated model)
 BETA_DEFAULT_TTL_S = 60  # the beta service's keys lived one minute unless asked otherwise
@@ -38,7 +44,7 @@ BETA_DEFAULT_TTL_S = 60  # the beta service's keys lived one minute unless asked
 M = TypeVar("M", bound=BaseModel)
 
 
-class _ExpiresAfter(CreateClientSecretRequestExpiresAfter):
+class ExpiresAfter(CreateClientSecretRequestExpiresAfter):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -46,7 +52,7 @@ class _ClientSecretRequest(BaseModel):
     """The request body, strict at every level (the generated HTTP models keep extras)."""
 
     model_config = ConfigDict(extra="forbid")
-    expires_after: _ExpiresAfter | None = None
+    expires_after: ExpiresAfter | None = None
     session: (
         Annotated[
             c.RealtimeSessionConfig | c.TranscriptionSessionConfig, Field(discriminator="type")
@@ -57,7 +63,7 @@ class _ClientSecretRequest(BaseModel):
 
 class _BetaClientSecret(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    expires_after: _ExpiresAfter | None = None
+    expires_after: ExpiresAfter | None = None
 
 
 class _BetaSessionRequest(BaseModel):
@@ -87,7 +93,7 @@ class _BetaSessionRequest(BaseModel):
     tracing: Literal["auto"] | c.RealtimeSessionConfigTracing | None = None
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object (an empty body is `{}`), read up to a size limit."""
     body = await read_body(request)
     if not body.strip():
@@ -103,26 +109,36 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _strict(model: type[M], data: dict[str, Any]) -> M:
+def strict(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
         raise ApiError.from_validation(refusal(exc, data)) from None
 
 
-def _ttl(expires: _ExpiresAfter | None, default: int) -> int:
+def ttl(expires: ExpiresAfter | None, default: int) -> int:
     if expires is None or expires.seconds is None:
         return default
     return expires.seconds
 
 
 def effective_session(
-    update: dict[str, Any], model: str, now_s: int, param_prefix: str = "session."
+    update: dict[str, Any],
+    model: str,
+    now_s: int,
+    param_prefix: str = "session.",
+    kind: str = "realtime",
 ) -> dict[str, Any]:
-    """The full GA session a connection would start from: `update` over the defaults."""
-    base = default_session(Ids().session(), model, now_s)
+    """The full GA session a connection would start from: `update` over the defaults of a
+    session of `kind` (realtime, or transcription)."""
+    if kind == "transcription":
+        base = default_transcription_session(Ids().session(), now_s)
+        update = {**update, "type": kind}
+    else:
+        base = default_session(Ids().session(), model, now_s)
+        update = {**update, "type": kind, "model": model}
     try:
-        session = apply_update(base, {**update, "type": "realtime", "model": model})
+        session = apply_update(base, update)
         VadConfig.from_turn_detection(session["audio"]["input"]["turn_detection"])
     except (ConfigError, VadConfigError) as exc:
         raise config_refusal(exc, param_prefix) from None
@@ -133,31 +149,25 @@ def effective_session(
 def client_secret_routes(default_model: str, clock: Callable[[], float] = time.time) -> list[Route]:
     async def create_client_secret(request: Request) -> JSONResponse:
         await authorize_http(request, ephemeral=False)
-        data = await _json_body(request)
-        parsed = _strict(_ClientSecretRequest, data)
+        data = await json_body(request)
+        parsed = strict(_ClientSecretRequest, data)
         update: dict[str, Any] = {}
-        if isinstance(parsed.session, c.TranscriptionSessionConfig):
-            raise ApiError(
-                400,
-                "This server does not offer transcription sessions.",
-                code="invalid_value",
-                param="session.type",
-            )
         if parsed.session is not None:
             update = parsed.session.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        kind = update.get("type", "realtime")
         model = update.get("model") or default_model
-        session = effective_session(update, model, int(clock()))
+        session = effective_session(update, model, int(clock()), kind=kind)
         key = await authenticator(request).keys.issue(
-            ttl_s=_ttl(parsed.expires_after, DEFAULT_TTL_S),
-            session=partial_session(update),
+            ttl_s=ttl(parsed.expires_after, DEFAULT_TTL_S),
+            session=key_session(update, kind),
             model=update.get("model"),
         )
         return JSONResponse({"value": key.value, "expires_at": key.expires_at, "session": session})
 
     async def create_beta_session(request: Request) -> JSONResponse:
         await authorize_http(request, ephemeral=False)
-        data = await _json_body(request)
-        parsed = _strict(_BetaSessionRequest, data)
+        data = await json_body(request)
+        parsed = strict(_BetaSessionRequest, data)
         beta = parsed.model_dump(mode="json", exclude_unset=True, by_alias=True)
         beta.pop("client_secret", None)  # about the key, not the session
         edge = BetaTranslator()  # the one beta <-> GA mapping the websocket edge uses
@@ -169,7 +179,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         session = effective_session(update, model, int(clock()), param_prefix="")
         secret = parsed.client_secret
         key = await authenticator(request).keys.issue(
-            ttl_s=_ttl(secret.expires_after if secret else None, BETA_DEFAULT_TTL_S),
+            ttl_s=ttl(secret.expires_after if secret else None, BETA_DEFAULT_TTL_S),
             session=partial_session(update),
             model=update.get("model"),
             dialect="beta",

@@ -1,7 +1,8 @@
 """How the server starts a session: one way for a websocket and for a WebRTC call.
 
-A session starts from the server's defaults, then the session of the `ek_` key it came
-with (if any), then the offer's `session` part (calls only). It gets the back-end made
+A session starts from the server's defaults (a realtime or a transcription session, as the
+key, the offer or the URL's `intent` says), then the session of the `ek_` key it came with
+(if any), then the offer's `session` part (calls only). It gets the back-end made
 for it, that back-end's capabilities (set here, once) and, when the server runs turn
 detection for it, a VAD model of its own.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from ...backends.base import TurnTakingBackend
 from ...server.auth import Grant
 from ...server.config import Backend, ServerConfig
-from ...server.errors import config_refusal
+from ...server.errors import ApiError, config_refusal
 from ..protocol.config import ConfigError, merge_partial
 from ..protocol.session import Session
 from ..protocol.turn_detection import SpeechModel, VadConfigError
@@ -45,6 +46,28 @@ def partial_session(update: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in update.items() if k not in ("type", "model")}
 
 
+def key_session(update: dict[str, Any], kind: str) -> dict[str, Any]:
+    """What an `ek_` key keeps of the session it was issued for: the partial session, and
+    `type` when that is transcription, so the key opens that kind on every transport."""
+    kept = partial_session(update)
+    return {**kept, "type": kind} if kind == "transcription" else kept
+
+
+def session_kind(keyed: dict[str, Any], offer: dict[str, Any], intent: str | None) -> str:
+    """Which session a connection opens: the key's kind where it names one (an offer of
+    another kind is a 400 naming `session.type`), else the offer's, else the URL's intent."""
+    key_kind, offered = keyed.get("type"), offer.get("type")
+    if key_kind is not None and offered is not None and offered != key_kind:
+        raise ApiError(
+            400,
+            f"This key opens {key_kind} sessions; the offer's session is of type '{offered}'.",
+            code="invalid_value",
+            param="session.type",
+        )
+    kind = key_kind or offered or ("transcription" if intent == "transcription" else "realtime")
+    return str(kind)
+
+
 def new_session(
     config: ServerConfig,
     model: str,
@@ -56,6 +79,7 @@ def new_session(
 ) -> tuple[Backend, Session]:
     """A back-end made for the session, and the session over it; a session config the
     protocol refuses is an ApiError naming the parameter."""
+    kind = session_kind(key_session, offer or {}, intent)
     backend = config.backend_factory()
     start = partial_session(merge_partial(key_session, offer or {}))
     try:
@@ -66,7 +90,7 @@ def new_session(
             config=start or None,
             speech_model=speech_model(config, backend),
             transport=transport,
-            intent=intent,
+            intent=kind,
         )
     except (ConfigError, VadConfigError) as exc:
         raise config_refusal(exc) from None
