@@ -64,6 +64,23 @@ def test_a_wrong_key_is_refused_with_401(server: Running) -> None:
     run(main())
 
 
+def test_an_ek_key_for_translation_is_refused(server: Running) -> None:
+    minted = httpx.post(
+        f"{server.base_url}/realtime/translations/client_secrets",
+        headers=HEADERS,
+        json={"session": {"model": "gpt-realtime-translate"}},
+    )
+    assert minted.status_code == 200, minted.text
+    key = minted.json()["value"]
+
+    async def main() -> None:
+        with pytest.raises(InvalidStatus) as exc:
+            await connect(url(server), additional_headers={"Authorization": f"Bearer {key}"})
+        assert exc.value.response.status_code == 401
+
+    run(main())
+
+
 def test_nothing_before_started_and_a_bad_event_does_not_end_the_session(server: Running) -> None:
     async def main() -> None:
         async with connect(url(server), additional_headers=HEADERS) as ws:

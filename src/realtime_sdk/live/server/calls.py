@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # the WebRTC stack (aiortc, PyAV) loads with the first call
 
 log = logging.getLogger("realtime_sdk.live")
 
+# the `ek_` keys a Live route takes: GA Realtime ones (there is no Live client-secrets route)
+LIVE_KEYS = frozenset({"ga"})
+
 
 def _start_event(body: Any) -> c.SessionStartEvent:
     """The creation body's session as a `session.start` event; ApiError naming what is
@@ -150,9 +153,7 @@ def webrtc_routes(
     directory = config.state.calls
 
     async def create(request: Request) -> Response:
-        grant = await authorize_http(request)
-        if grant.kind == "ephemeral" and grant.dialect != "ga":
-            raise AuthError("This ephemeral key is not for Live sessions.")
+        grant = await authorize_http(request, kinds=LIVE_KEYS)
         if (refusal := config.drain.refusal()) is not None:
             raise refusal
         try:

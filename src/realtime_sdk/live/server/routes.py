@@ -33,7 +33,7 @@ from ...server.errors import ApiError
 from ...server.http import accept
 from ...transports.websocket import WebSocketTransport
 from ..protocol import LiveSession
-from .calls import webrtc_routes
+from .calls import LIVE_KEYS, webrtc_routes
 from .driver import LiveDriver
 from .turns import ResponderTurns
 
@@ -65,24 +65,16 @@ def live_backend(config: ServerConfig) -> TurnTakingBackend:
     return ResponderTurns(backend, SileroSpeechModel)
 
 
-def _key_refusal(kind: str, key_kind: str) -> ApiError | None:
-    if kind == "ephemeral" and key_kind != "ga":
-        return AuthError(
-            "This ephemeral key is not for Live sessions; use one from /v1/realtime/client_secrets."
-        )
-    return None
-
-
 def live_routes(config: ServerConfig) -> list[BaseRoute]:
     """The Live websocket, and the Live routes this server refuses by name."""
 
     async def live(websocket: WebSocket) -> None:
         try:
-            grant = await authorize_ws(websocket)
+            grant = await authorize_ws(websocket, kinds=LIVE_KEYS)
         except AuthError as exc:
             await refuse_ws(websocket, exc)
             return
-        refusal = _key_refusal(grant.kind, grant.dialect) or config.drain.refusal()
+        refusal = config.drain.refusal()
         if refusal is not None:
             await refuse_ws(websocket, refusal)
             return
