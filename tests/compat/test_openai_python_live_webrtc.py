@@ -59,6 +59,15 @@ def test_create_speak_hear_sideband_and_hang_up(server: Running) -> None:
                 appends = [e for e in seen if e.type == "session.input_audio.append"]
                 heard_copy = b"".join(base64.b64decode(e.audio) for e in appends)
                 assert rms(np.frombuffer(heard_copy, dtype="<i2")) > 300  # the peer's speech
+                played = [e for e in seen if e.type == "session.output_audio.delta"]
+                assert all(e.end_ms - e.start_ms == 40 for e in played)
+                said_copy = b"".join(base64.b64decode(e.delta) for e in played)
+                assert rms(np.frombuffer(said_copy, dtype="<i2")) > 100  # the echo, reflected
+                await side.send({"type": "session.start", "session": SESSION})
+                refused = await asyncio.wait_for(side.recv(), 5)
+                while refused.type != "error":
+                    refused = await asyncio.wait_for(side.recv(), 5)
+                assert "session.start" in refused.error.message
             await client.live.sessions.hangup(created.session.id)
             closed = await rtc.wait_for("session.closed")
             assert closed["reason"] == "close_requested"

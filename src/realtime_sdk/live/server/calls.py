@@ -1,8 +1,10 @@
 """Live over WebRTC: `POST /v1/live/sessions` with `{session, transport: {type:
 "webrtc", sdp}}`, the sideband socket `/v1/live/sessions/{id}/attach`, and hangup.
 
-A sideband sees a copy of every event the session sends on its data channel and of the
-peer's input audio (as `session.input_audio.append` server events, 24 kHz PCM16).
+A sideband sees a copy of every event the session sends on its data channel, of the
+peer's input audio (as `session.input_audio.append` server events) and of the output
+the track plays (`session.output_audio.delta` with `start_ms`/`end_ms`), both 24 kHz
+PCM16; it may send every event but `session.start` and audio.
 
 Creation starts the session (no `session.start` on the data channel): the body's
 session is read by the same strict model as `session.start`'s, and refused with a 400
@@ -26,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..._generated._runtime import EventValidationError
+from ..._generated._runtime import EventValidationError, new_event_id
 from ..._generated.live import client_events as c
 from ..._generated.live.parsing import parse_client_event
 from ...backends.base import TurnTakingBackend
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # the WebRTC stack (aiortc, PyAV) loads with the first call
 
 log = logging.getLogger("realtime_sdk.live")
 
+SIDEBAND_REFUSED = frozenset({"session.start", "session.input_audio.append"})
 # the `ek_` keys a Live route takes: GA Realtime ones (there is no Live client-secrets route)
 LIVE_KEYS = frozenset({"ga"})
 
@@ -107,18 +110,18 @@ class _Link:
         self.transport = transport
         self.driver = driver
         self.listener: Listener = transport.listen()
-        self.audio = driver.tap()
+        self.copies = driver.tap()
         self._events: asyncio.Task[str | None] | None = None
-        self._audio: asyncio.Task[str] | None = None
+        self._copies: asyncio.Task[str] | None = None
         self._end: LinkEnd | None = None
 
     async def next(self) -> str | None:
         """The next event or input audio copy, whichever comes first."""
         if self._events is None:
             self._events = asyncio.ensure_future(self.listener.next())
-        if self._audio is None:
-            self._audio = asyncio.ensure_future(self.audio.get())
-        await asyncio.wait({self._events, self._audio}, return_when=asyncio.FIRST_COMPLETED)
+        if self._copies is None:
+            self._copies = asyncio.ensure_future(self.copies.get())
+        await asyncio.wait({self._events, self._copies}, return_when=asyncio.FIRST_COMPLETED)
         if self._events.done():
             text, self._events = self._events.result(), None
             if text is None and self._end is None:
@@ -128,22 +131,45 @@ class _Link:
                     "sideband fell behind" if lagging else "session ended",
                 )
             return text
-        audio, self._audio = self._audio.result(), None
-        return audio
+        copy, self._copies = self._copies.result(), None
+        return copy
 
     async def send(self, frame: str | bytes) -> None:
+        """A sideband event into the session, as the peer's; a sideband sends neither
+        `session.start` nor audio, so those get `error` on the sideband alone."""
+        kind = _event_type(frame)
+        if kind in SIDEBAND_REFUSED:
+            error = {
+                "type": "invalid_request_error",
+                "code": "invalid_value",
+                "param": "type",
+                "message": f"A sideband does not send '{kind}'.",
+            }
+            event = {"type": "error", "event_id": new_event_id(), "error": error}
+            if not self.copies.full():
+                self.copies.put_nowait(json.dumps(event))
+            return
         await self.transport.inject(frame)
 
     async def close(self) -> None:
-        for task in (self._events, self._audio):
+        for task in (self._events, self._copies):
             if task is not None:
                 task.cancel()
-        self.driver.untap(self.audio)
+        self.driver.untap(self.copies)
         self.transport.unlisten(self.listener)
 
     @property
     def end(self) -> LinkEnd:
         return self._end or LinkEnd(CLOSE_NORMAL, "detached")
+
+
+def _event_type(frame: str | bytes) -> str | None:
+    try:
+        event = json.loads(frame)
+    except ValueError:
+        return None
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def webrtc_routes(

@@ -63,7 +63,7 @@ log = logging.getLogger("realtime_sdk.live")
 CLOSE_SERVER_FAULT = 1011
 DRAIN_LIMIT_S = 10.0  # what `session.close` waits for queued output at most
 QUIET_S = 0.3  # a back-end quiet this long, with nothing queued, has said all
-TAP_FRAMES = 250  # input frames a sideband's copy may fall behind (5 s of 20 ms frames)
+TAP_FRAMES = 400  # audio copies a sideband may fall behind (about 5 s of input and output)
 
 
 class LiveDriver:
@@ -118,9 +118,10 @@ class LiveDriver:
             log.info("live session %s ended", self.session.id)
 
     def tap(self) -> asyncio.Queue[str]:
-        """A copy of the peer's input audio from now on, as `session.input_audio.append`
-        server events (24 kHz PCM16), for a sideband; bounded: a tap that falls behind
-        loses audio, the session does not wait for it."""
+        """For a sideband, from now on: a copy of the peer's input audio as
+        `session.input_audio.append` server events, and of the output the track plays as
+        `session.output_audio.delta` with its `start_ms`/`end_ms` (both 24 kHz PCM16).
+        Bounded: a tap that falls behind loses audio, the session does not wait for it."""
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=TAP_FRAMES)
         self._taps.add(queue)
         return queue
@@ -129,9 +130,20 @@ class LiveDriver:
         self._taps.discard(queue)
 
     def _copy_input(self, pcm: bytes) -> None:
-        if not self._taps:
-            return
-        text = '{"type":"session.input_audio.append","audio":"' + b64encode_audio(pcm) + '"}'
+        if self._taps:
+            audio = b64encode_audio(pcm)
+            self._copy('{"type":"session.input_audio.append","audio":"' + audio + '"}')
+
+    def _copy_output(self, wire: bytes) -> None:
+        if self._taps:
+            end = self.session.now_ms
+            start = end - self.session.frame_ms
+            self._copy(
+                f'{{"type":"session.output_audio.delta","start_ms":{start},'
+                f'"end_ms":{end},"delta":"{b64encode_audio(wire)}"}}'
+            )
+
+    def _copy(self, text: str) -> None:
         for queue in self._taps:
             if not queue.full():
                 queue.put_nowait(text)
@@ -285,6 +297,7 @@ class LiveDriver:
                     return
                 samples = np.frombuffer(wire, dtype="<i2")
                 await self.audio.send_audio(samples, fmt.rate, None)
+                self._copy_output(wire)
             else:
                 text = self.session.frame()
                 if text is None:
