@@ -10,6 +10,10 @@ handler takes their rate: `SampleInput`), output through `split_emit`, turns thr
 
 When it asks the handler for output is `EmitPace`'s docstring (never a busy loop).
 
+The copy's ``session_config`` is the session it serves, as its protocol describes it (for
+Realtime, the effective session, current after each ``session.update``): a handler that
+wants the client's instructions or voice reads them there; one that does not ignores them.
+
 ``AdditionalOutputs``: `RealtimeMessage`s become their events; other additional outputs go to
 ``on_additional_outputs`` if given and are otherwise dropped (logged once). ``CloseStream``
 closes the session.
@@ -124,6 +128,9 @@ class FastRTCBackend:
         self._wake = loop.create_future()
         self._channel = HandlerChannel(loop, on_signal=self._notify, on_send_input=self._send_input)
         handler = self.prototype.copy()
+        # the client's settings (instructions, voice, ...) for a handler that reads them;
+        # the Realtime driver's mapping stays current across session.update
+        handler.session_config = session
         compat_fastrtc.wire_handler(handler, loop)
         if callable(getattr(handler, "set_channel", None)):
             handler.set_channel(self._channel)

@@ -42,6 +42,7 @@ from ...transports.base import (
     PlaybackStopped,
     Transport,
 )
+from ..protocol.current_config import CurrentConfig
 from ..protocol.mcp_tools import backend_items, parse_arguments
 from ..protocol.outputs import (
     AudioDone,
@@ -129,7 +130,7 @@ class SessionDriver:
             self.session.start()
             await self._flush()
             if turns is not None:
-                await turns.start(self.session.config)
+                await turns.start(CurrentConfig(self.session))  # current after each update
                 self._spawn("turns", self._pump(turns))
             while True:
                 raw = await self.transport.recv()
