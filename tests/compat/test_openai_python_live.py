@@ -275,3 +275,29 @@ def test_a_responses_delegation_round_trip() -> None:
     assert [t["function"]["name"] for t in chat.requests[1]["tools"]] == ["get_weather"]
     said = "".join(e.delta for e in events if e.type == "session.output_transcript.delta")
     assert "sunny" in said
+
+
+def test_a_fixture_plays_out(server: Running) -> None:
+    tone = (np.sin(np.arange(12000) / 4) * 8000).astype("<i2").tobytes()  # 0.5 s
+
+    async def main() -> list[Any]:
+        client = AsyncOpenAI(base_url=server.base_url, api_key=API_KEY)
+        events: list[Any] = []
+        async with client.live.connect() as conn:
+            await conn.session.start(session=SESSION)
+            assert (await conn.recv()).type == "session.started"
+            await conn.session.output_audio.fixture.play(audio=base64.b64encode(tone).decode())
+            async for event in conn:
+                events.append(event)
+                if event.type == "session.output_audio.fixture.played":
+                    break
+        return events
+
+    events = run(main())
+    kinds = [e.type for e in events]
+    assert "error" not in kinds
+    assert kinds.index("session.output_audio.fixture.playing") < len(kinds) - 1
+    audio = b"".join(
+        base64.b64decode(e.delta) for e in events if e.type == "session.output_audio.delta"
+    )
+    assert tone in audio  # played as it was given

@@ -206,3 +206,42 @@ def test_audio_made_at_real_time_pace_is_not_cut_into_pieces() -> None:
     tail = [base64.b64decode(json.loads(live.frame() or "")["delta"]) for _ in range(4)]
     assert tail[0] == piece * 2  # what was queued before it
     assert tail[2] == piece[:480] + bytes(1440)  # held one tick, then padded
+
+
+def test_a_fixture_plays_in_place_of_the_model_and_input_is_dropped_meanwhile() -> None:
+    live = started()
+    live.output_audio(np.full(2400, 9, dtype="<i2").tobytes())  # the model's, interrupted
+    tone = np.full(1920, 1234, dtype="<i2").tobytes()  # 80 ms
+    play = {
+        "type": "session.output_audio.fixture.play",
+        "event_id": "f1",
+        "audio": base64.b64encode(tone).decode(),
+    }
+    live.receive(play)
+    (playing,) = sent(live)
+    assert (playing["type"], playing["client_event_id"]) == (
+        "session.output_audio.fixture.playing",
+        "f1",
+    )
+    live.receive(play)
+    assert sent(live)[0]["error"]["code"] == "fixture_already_playing"
+    live.receive(audio_event(np.full(240, 500, dtype="<i2").tobytes()))
+    (hear,) = live.take()
+    assert isinstance(hear, Hear) and hear.pcm == bytes(480)  # dropped: silence on
+    frames = [base64.b64decode(json.loads(live.frame() or "")["delta"]) for _ in range(2)]
+    assert b"".join(frames) == tone
+    (played,) = sent(live)
+    assert (played["type"], played["client_event_id"]) == (
+        "session.output_audio.fixture.played",
+        "f1",
+    )
+    live.receive(audio_event(np.full(240, 500, dtype="<i2").tobytes()))
+    (heard,) = live.take()
+    assert isinstance(heard, Hear) and heard.pcm != bytes(480)  # heard again
+
+
+def test_a_fixture_over_30_s_is_refused() -> None:
+    live = started()
+    long = base64.b64encode(bytes(48000 * 31)).decode()
+    live.receive({"type": "session.output_audio.fixture.play", "audio": long})
+    assert sent(live)[0]["error"]["code"] == "invalid_value"

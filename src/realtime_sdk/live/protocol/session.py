@@ -7,7 +7,7 @@ per tick of the driver's audio clock, so it runs at real time from `session.star
 Before `session.started` only `session.start` is taken, once; after `session.close`
 nothing more is, while what is queued plays out. A malformed event gets `error`
 naming it and the session goes on. Events this server does not serve (decisions,
-DTMF, fixtures, Responses items without Responses delegation) get `error` naming
+DTMF, Responses items without Responses delegation) get `error` naming
 them, from the generated `ServerBase`.
 """
 
@@ -17,12 +17,14 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
+import numpy as np
+
 from ..._generated._runtime import EventValidationError, load_object
 from ..._generated.live import client_events as c
 from ..._generated.live import server_stub as s
 from ..._generated.live.parsing import parse_client_event
 from ..._generated.live.server_events import ServerEvent
-from ...audio import PCM24K, AudioFormat, b64encode_audio, decode
+from ...audio import PCM24K, AudioFormat, b64encode_audio, decode, encode, resample
 from ...audio.wire import b64decode_audio
 from .config import (
     DEFAULT_TTL_S,
@@ -51,6 +53,7 @@ from .playout import Playout
 APPEND: Final = "session.input_audio.append"
 _APPEND_KEYS: Final = frozenset(("type", "event_id", "audio"))
 FRAME_MS: Final = 40
+FIXTURE_MAX_S: Final = 30
 USAGE_EVERY_MS: Final = 10_000
 CloseReason = Literal["close_requested", "expired", "content", "remote_hangup", "connection_lost"]
 Check = Callable[[dict[str, Any]], Refusal | None]
@@ -83,6 +86,7 @@ class LiveSession(s.ServerBase):
         self._speech_ms: tuple[int, int | None] | None = None  # the user's turn, input clock
         self._said_from_ms: int | None = None  # where the next output transcript begins
         self._usage_at_ms = 0
+        self._fixture: tuple[int, str | None] | None = None  # (end on the timeline, event id)
         self._delegations = 0
         self._out: list[Output] = []
 
@@ -173,6 +177,45 @@ class LiveSession(s.ServerBase):
         self.muted = False
         self.emit(s.session_input_audio_unmuted(client_event_id=event.event_id))
 
+    def on_session_output_audio_fixture_play(
+        self, event: c.SessionOutputAudioFixturePlayEvent
+    ) -> None:
+        """Recorded audio (24 kHz PCM16, 30 s at most) played in place of the model's
+        speech, which stops; input is dropped while it plays."""
+        assert self.playout is not None
+        try:
+            pcm = b64decode_audio(event.audio)
+        except ValueError as exc:
+            self._error("invalid_value", str(exc), "audio", event.event_id)
+            return
+        if not pcm or len(pcm) % 2 or len(pcm) > FIXTURE_MAX_S * 48000:
+            self._error(
+                "invalid_value",
+                f"A fixture is 24 kHz PCM16, 1 sample to {FIXTURE_MAX_S} s.",
+                "audio",
+                event.event_id,
+            )
+            return
+        if self._fixture is not None:
+            self._error(
+                "fixture_already_playing",
+                "Only one fixture plays at a time.",
+                "type",
+                event.event_id,
+            )
+            return
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.int16)
+        fmt = self.playout.fmt
+        if fmt != PCM24K:
+            samples = resample(samples, 24000, fmt.rate)
+        whole = -len(samples) % fmt.samples_for_ms(self.frame_ms)  # ends with a frame
+        samples = np.concatenate([samples, np.zeros(whole, dtype=np.int16)])
+        self.playout.clear()
+        self._said_from_ms = None
+        self.playout.push(encode(samples, fmt))
+        self._fixture = (self.playout.end_ms, event.event_id)
+        self.emit(s.session_output_audio_fixture_playing(client_event_id=event.event_id))
+
     def on_session_instructions_append(self, event: c.SessionInstructionsAppendEvent) -> None:
         self._context("instructions", event.content, event.delegation_id)
         now = self.now_ms
@@ -224,7 +267,6 @@ class LiveSession(s.ServerBase):
             "decision.item.create": "decisions delegation",
             "decision.item.delete": "decisions delegation",
             "transport.dtmf.send": "SIP calls (DTMF)",
-            "session.output_audio.fixture.play": "output audio fixtures",
             "response.item.create": "Responses delegation on this session",
             "response.create": "Responses delegation on this session",
         }
@@ -252,6 +294,10 @@ class LiveSession(s.ServerBase):
         if self.playout is None or self.state == "closed":
             return None
         wire, _had_audio = self.playout.take()
+        if self._fixture is not None and self.now_ms >= self._fixture[0]:
+            client_event_id = self._fixture[1]
+            self._fixture = None
+            self.emit(s.session_output_audio_fixture_played(client_event_id=client_event_id))
         if self.now_ms - self._usage_at_ms >= USAGE_EVERY_MS:
             self._usage_at_ms = self.now_ms
             self.emit(s.session_usage_updated(usage=self.usage()))
@@ -355,12 +401,17 @@ class LiveSession(s.ServerBase):
             and data.keys() <= _APPEND_KEYS
         )
 
+    @property
+    def _deaf(self) -> bool:
+        """Input is not heard: muted, or while a fixture plays."""
+        return self.muted or self._fixture is not None
+
     def hear_samples(self, pcm: bytes, rate: int) -> None:
         """Input audio that came as samples (a WebRTC peer's), PCM16 at `rate`."""
         if self.state != "active":
             return
         fmt = AudioFormat("pcm", rate)
-        self._out.append(Hear(bytes(len(pcm)) if self.muted else pcm, fmt))
+        self._out.append(Hear(bytes(len(pcm)) if self._deaf else pcm, fmt))
 
     def _append(self, audio: str, event_id: str | None) -> None:
         assert self._in_fmt is not None and self._pcm_fmt is not None
@@ -372,7 +423,7 @@ class LiveSession(s.ServerBase):
         if len(wire) % self._in_fmt.bytes_per_sample:
             self._error("invalid_value", "Audio must be whole 16-bit samples.", "audio", event_id)
             return
-        if self.muted:
+        if self._deaf:
             samples = self._in_fmt.samples_in(len(wire))
             self._out.append(Hear(bytes(2 * samples), self._pcm_fmt))
         elif self._in_fmt.encoding == "pcm":

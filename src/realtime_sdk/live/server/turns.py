@@ -206,7 +206,7 @@ class ResponderTurns:
     async def _transcribe(self, item: dict[str, Any], audio: bytes, fmt: AudioFormat) -> str:
         assert isinstance(self.responder, Transcriber)
         request = TranscriptionRequest(str(item["id"]), 0, audio, fmt, {})
-        return "".join([piece async for piece in self.responder.transcribe(request)]).strip()
+        return "".join([str(piece) async for piece in self.responder.transcribe(request)]).strip()
 
     def _config(self) -> dict[str, Any]:
         parts = [str(self._session.get("instructions") or ""), *self._context]
