@@ -188,4 +188,8 @@ def test_transcriber_streams_words(recognizer: Recognizer) -> None:
     async def deltas() -> list[str]:
         return [d async for d in SphinxTranscriber(recognizer).transcribe(request)]
 
-    assert asyncio.run(deltas()) == ["how", " are", " you", " doing", " today"]
+    words = asyncio.run(deltas())
+    assert words == ["how", " are", " you", " doing", " today"]
+    # each with the log of its posterior probability, as pocketsphinx gives it
+    logprobs = [getattr(w, "logprob", None) for w in words]
+    assert all(p is not None and -30 < p <= 0 for p in logprobs), logprobs

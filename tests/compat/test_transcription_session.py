@@ -85,6 +85,7 @@ def test_intent_transcription_transcribes_turns_and_makes_no_response(server: Ru
         assert kind in types, types
     assert not [t for t in types if t.startswith("response.")], types
     assert events[-1].transcript.strip().lower() == "hello world"
+    assert events[-1].logprobs is None  # not included
     [refused] = after
     assert refused.type == "error" and "transcription" in refused.error.message
 
@@ -102,7 +103,8 @@ def test_a_realtime_session_cannot_turn_into_a_transcription_one(server: Running
 
 
 TRANSCRIBED = {"type": "transcription", "audio": {"input": {"transcription": {
-    "model": "gpt-4o-transcribe", "language": "en"}}}}  # fmt: skip
+    "model": "gpt-4o-transcribe", "language": "en"}}},
+    "include": ["item.input_audio_transcription.logprobs"]}  # fmt: skip
 
 
 def transcription_key(base_url: str) -> str:
@@ -125,7 +127,13 @@ def test_a_client_secret_for_a_transcription_session_opens_one(server: Running) 
     session = events[0].session
     assert session.type == "transcription"  # from the key: no intent in the URL
     assert session.audio.input.transcription.language == "en"
-    assert events[-1].transcript.strip().lower() == "hello world"
+    done = events[-1]
+    assert done.transcript.strip().lower() == "hello world"
+    # each word's log probability, as the key's session includes them
+    assert "".join(p.token for p in done.logprobs) == done.transcript
+    assert all(p.logprob <= 0 and bytes(p.bytes) == p.token.encode() for p in done.logprobs)
+    deltas = [e for e in events if e.type.endswith("transcription.delta")]
+    assert [p.token for e in deltas for p in e.logprobs] == [p.token for p in done.logprobs]
 
 
 def test_the_legacy_transcription_sessions_route_with_openai_python(server: Running) -> None:

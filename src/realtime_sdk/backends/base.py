@@ -96,6 +96,21 @@ class UserTranscript:
 ResponsePiece = TextDelta | TranscriptDelta | AudioChunk | FunctionCall | UserTranscript
 
 
+class TranscriptToken(str):
+    """A piece of an input transcript with the log probability the recogniser gives it.
+
+    A `Transcriber` may yield these for plain text: being text, every reader of transcript
+    pieces takes them as they are, and the log probabilities become the transcription
+    events' `logprobs` where the session includes them."""
+
+    logprob: float | None
+
+    def __new__(cls, text: str, logprob: float | None = None) -> TranscriptToken:
+        token = super().__new__(cls, text)
+        token.logprob = logprob
+        return token
+
+
 @dataclass(frozen=True)
 class TranscriptionRequest:
     item_id: str

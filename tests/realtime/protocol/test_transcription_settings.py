@@ -57,9 +57,12 @@ def test_what_the_agent_cannot_honour_is_refused_by_name(
     assert h.session.config == before
 
 
-def test_logprobs_are_refused_by_name() -> None:
-    h = Harness(capabilities=AGENT)
-    answer = update(h, {"model": "whisper-1"}, include=["item.input_audio_transcription.logprobs"])
+def test_logprobs_are_taken_where_the_recogniser_gives_them_and_refused_elsewhere() -> None:
+    include = ["item.input_audio_transcription.logprobs"]
+    agent = Harness(capabilities=AGENT)
+    assert update(agent, {"model": "whisper-1"}, include=include)["type"] == "session.updated"
+    h = Harness(capabilities=EchoBackend.capabilities)
+    answer = update(h, {"model": "whisper-1"}, include=include)
     assert (answer["error"]["code"], answer["error"]["param"]) == (
         "unsupported_feature",
         "session.include[0]",

@@ -97,6 +97,7 @@ class OfflineAgent:
         out_of_band=True,
         transcription=True,
         transcription_languages=frozenset({"en"}),  # pocketsphinx's bundled model
+        transcription_logprobs=True,  # its word posteriors
     )
     # with an LLM: images go to it as image parts (template replies have no use for them)
     llm_capabilities = replace(capabilities, image_input=True)

@@ -19,8 +19,11 @@ import asyncio
 import contextlib
 import hashlib
 import importlib.util
+import json
+import math
 import os
 import queue
+import re
 import struct
 import subprocess
 import sys
@@ -29,13 +32,13 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from ...audio import Int16Array, decode, resample
-from ..base import BackendError, TranscriptionRequest
+from ..base import BackendError, TranscriptionRequest, TranscriptToken
 
 RATE: Final = 16000  # what the en-us model was trained on
 _FRAME: Final = RATE // 100  # 10 ms
@@ -48,6 +51,27 @@ _CACHE_SIZE: Final = 256
 
 class RecognitionError(BackendError):
     """pocketsphinx could not be loaded or failed on the audio."""
+
+
+class Recognition(NamedTuple):
+    """What the decoder heard: the words as text, and each word with its posterior
+    probability (pocketsphinx's, 0..1), in order; `words` is empty where the two disagree."""
+
+    text: str
+    words: tuple[tuple[str, float], ...] = ()
+
+
+_VARIANT = re.compile(r"\(\d+\)$")  # `the(2)`: the second pronunciation of `the`
+
+
+def _spoken(segments: Any) -> list[tuple[str, float]]:
+    """The words of a decoder's segmentation: no silences, fillers or sentence marks."""
+    words = []
+    for seg in segments:
+        if seg.word.startswith(("<", "[", "+")):
+            continue
+        words.append((_VARIANT.sub("", seg.word), min(1.0, max(float(seg.prob), 1e-12))))
+    return words
 
 
 # -- preparing the audio ------------------------------------------------------------
@@ -110,17 +134,22 @@ def build_decoder() -> Any:
     return Decoder(loglevel="FATAL")  # the default config is the bundled en-us model
 
 
-def decode_with(decoder: Any, samples: Int16Array, rate: int) -> str:
-    """The words pocketsphinx hears in `samples`, lowercase, space-separated."""
-    words: list[str] = []
+def decode_with(decoder: Any, samples: Int16Array, rate: int) -> Recognition:
+    """The words pocketsphinx hears in `samples` (lowercase, space-separated), and each
+    word's posterior probability."""
+    texts: list[str] = []
+    words: list[tuple[str, float]] = []
     for piece in prepare(samples, rate):
         decoder.start_utt()
         decoder.process_raw(piece.tobytes(), full_utt=True)
         decoder.end_utt()
         hypothesis = decoder.hyp()
         if hypothesis is not None and hypothesis.hypstr:
-            words.append(hypothesis.hypstr)
-    return " ".join(words)
+            texts.append(hypothesis.hypstr)
+            words += _spoken(decoder.seg())
+    text = " ".join(texts)
+    aligned = [w for w, _ in words] == text.split()
+    return Recognition(text, tuple(words) if aligned else ())
 
 
 class _Worker:
@@ -150,7 +179,7 @@ class _Worker:
             self.close()
             raise RecognitionError("the pocketsphinx worker did not start (see its stderr)")
 
-    def decode(self, samples: Int16Array, rate: int) -> str:
+    def decode(self, samples: Int16Array, rate: int) -> Recognition:
         data = samples.astype("<i2", copy=False).tobytes()
         try:
             self._in.write(struct.pack("<II", rate, len(data)) + data)
@@ -163,7 +192,8 @@ class _Worker:
             raise RecognitionError(f"the pocketsphinx worker died: {exc}") from exc
         if status != 0:
             raise RecognitionError(text)
-        return text
+        heard = json.loads(text)
+        return Recognition(heard["text"], tuple((w, p) for w, p in heard["words"]))
 
     @property
     def alive(self) -> bool:
@@ -211,7 +241,8 @@ def serve_worker() -> None:
         except EOFError:
             return
         try:
-            text, status = decode_with(decoder, np.frombuffer(data, dtype="<i2"), rate), 0
+            heard = decode_with(decoder, np.frombuffer(data, dtype="<i2"), rate)
+            text, status = json.dumps({"text": heard.text, "words": heard.words}), 0
         except Exception as exc:
             text, status = f"{type(exc).__name__}: {exc}", 1
         payload = text.encode("utf-8")
@@ -239,8 +270,8 @@ class Recognizer:
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._started = 0
         self._all: list[_Worker] = []
-        self._pending: dict[str, Future[str]] = {}
-        self._done: OrderedDict[str, str] = OrderedDict()
+        self._pending: dict[str, Future[Recognition]] = {}
+        self._done: OrderedDict[str, Recognition] = OrderedDict()
 
     def warm_up(self) -> Future[None]:
         """Start a worker now (about 1 s, in the background) so the first turn is quick;
@@ -285,7 +316,7 @@ class Recognizer:
             self._started -= 1
             self._all.remove(worker)
 
-    def _decode(self, samples: Int16Array, rate: int) -> str:
+    def _decode(self, samples: Int16Array, rate: int) -> Recognition:
         worker = self._acquire()
         try:
             return worker.decode(samples, rate)
@@ -294,11 +325,16 @@ class Recognizer:
 
     def cached(self, samples: Int16Array, rate: int) -> str | None:
         with self._lock:
-            return self._done.get(_key(samples, rate))
+            heard = self._done.get(_key(samples, rate))
+        return None if heard is None else heard.text
 
     async def transcribe(self, samples: Int16Array, rate: int) -> str:
-        """The words in `samples` (int16 at `rate`). Cancelling the caller leaves the
-        decode running; its result is cached for whoever asks next."""
+        """The words in `samples` (int16 at `rate`)."""
+        return (await self.recognise(samples, rate)).text
+
+    async def recognise(self, samples: Int16Array, rate: int) -> Recognition:
+        """The words in `samples` with their probabilities. Cancelling the caller leaves
+        the decode running; its result is cached for whoever asks next."""
         key = _key(samples, rate)
         with self._lock:
             if key in self._done:
@@ -312,7 +348,7 @@ class Recognizer:
             job.add_done_callback(lambda done: self._settle(key, done))
         return await _wait(job)
 
-    def _settle(self, key: str, job: Future[str]) -> None:
+    def _settle(self, key: str, job: Future[Recognition]) -> None:
         with self._lock:
             self._pending.pop(key, None)
             if not job.cancelled() and job.exception() is None:
@@ -332,11 +368,11 @@ class Recognizer:
         self._idle = queue.SimpleQueue()
 
 
-async def _wait(job: Future[str]) -> str:
+async def _wait(job: Future[Recognition]) -> Recognition:
     """Await a concurrent future without chaining cancellation back to it (other callers
     may be waiting on the same decode) and without leaving a task behind."""
     loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[str] = loop.create_future()
+    waiter: asyncio.Future[Recognition] = loop.create_future()
 
     def settle() -> None:
         if waiter.done():
@@ -348,7 +384,7 @@ async def _wait(job: Future[str]) -> str:
         else:
             waiter.set_result(job.result())
 
-    def deliver(_: Future[str]) -> None:
+    def deliver(_: Future[Recognition]) -> None:
         # RuntimeError: that event loop has closed, so nobody is waiting any more
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle)
@@ -372,13 +408,17 @@ def recognizer() -> Recognizer:
 
 class SphinxTranscriber:
     """The `Transcriber` contract on pocketsphinx: the transcript's words as deltas
-    ("hello", " world"). English only: the agent declares `en`, so another language is refused."""
+    ("hello", " world"), each with the log of its posterior probability where the decoder
+    gave one. English only: the agent declares `en`, so another language is refused."""
 
     def __init__(self, recognizer_: Recognizer | None = None) -> None:
         self.recognizer = recognizer_ or recognizer()
 
     async def transcribe(self, request: TranscriptionRequest) -> AsyncIterator[str]:
         samples = decode(request.audio, request.audio_format)
-        text = await self.recognizer.transcribe(samples, request.audio_format.rate)
-        for index, word in enumerate(text.split()):
-            yield word if index == 0 else " " + word
+        heard = await self.recognizer.recognise(samples, request.audio_format.rate)
+        words = heard.text.split()
+        probs: list[float | None] = [p for _, p in heard.words] or [None] * len(words)
+        for index, (word, prob) in enumerate(zip(words, probs, strict=True)):
+            text = word if index == 0 else " " + word
+            yield TranscriptToken(text, None if prob is None else math.log(prob))

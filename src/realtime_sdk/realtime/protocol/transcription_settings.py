@@ -60,3 +60,13 @@ def _not_heard(language: str, heard: frozenset[str]) -> str:
     if not heard:
         return f"This server's back-end cannot be told a language ('{language}')."
     return f"This server's back-end transcribes {', '.join(sorted(heard))} only, not '{language}'."
+
+
+def wants_logprobs(session: Mapping[str, Any]) -> bool:
+    """Whether the transcription events carry `logprobs` (`include` asks for them)."""
+    return LOGPROBS in (session.get("include") or [])
+
+
+def logprob(token: str, value: float) -> dict[str, Any]:
+    """One entry of an event's `logprobs`: the token, its log probability, its UTF-8 bytes."""
+    return {"token": token, "logprob": value, "bytes": list(token.encode())}

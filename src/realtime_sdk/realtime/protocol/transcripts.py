@@ -89,28 +89,44 @@ class Transcripts:
         stored.transcribed.add(content_index)
         return True
 
-    def delta(self, item_id: str, content_index: int, delta: str) -> None:
+    def delta(
+        self,
+        item_id: str,
+        content_index: int,
+        delta: str,
+        logprobs: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """More of the transcript; `logprobs` (its tokens') only where the session asked."""
         if (
             item_id in self.conversation
             and content_index not in self.conversation.get(item_id).transcribed
         ):
+            extra: dict[str, Any] = {} if logprobs is None else {"logprobs": logprobs}
             self.emit(
                 ev.conversation_item_input_audio_transcription_delta(
-                    item_id=item_id, content_index=content_index, delta=delta
+                    item_id=item_id, content_index=content_index, delta=delta, **extra
                 )
             )
 
-    def completed(self, item_id: str, content_index: int, transcript: str) -> None:
+    def completed(
+        self,
+        item_id: str,
+        content_index: int,
+        transcript: str,
+        logprobs: list[dict[str, Any]] | None = None,
+    ) -> None:
         if not self._settle(item_id, content_index):
             return
         part = self.conversation.get(item_id).data["content"][content_index]
         part["transcript"] = transcript
+        extra: dict[str, Any] = {} if logprobs is None else {"logprobs": logprobs}
         self.emit(
             ev.conversation_item_input_audio_transcription_completed(
                 item_id=item_id,
                 content_index=content_index,
                 transcript=transcript,
                 usage={"type": "duration", "seconds": 0},
+                **extra,
             )
         )
 

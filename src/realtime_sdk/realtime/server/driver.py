@@ -59,6 +59,7 @@ from ..protocol.outputs import (
     Transcribe,
 )
 from ..protocol.session import Session
+from ..protocol.transcription_settings import logprob, wants_logprobs
 from .mcp_client import McpClient, McpFailure
 from .outbox import CLOSE_SERVER_FAULT, CloseTransport, Outbox
 from .pieces import ResponseWriter, TurnFeed
@@ -396,12 +397,20 @@ class SessionDriver:
             job.item_id, job.content_index, job.audio, self.session.in_format, job.config
         )
         parts: list[str] = []
+        # the tokens' log probabilities, where the session includes them (and the back-end,
+        # which then declares it can, gives them: its pieces are TranscriptTokens)
+        tokens: list[dict[str, Any]] | None = [] if wants_logprobs(self.session.config) else None
         try:
-            async for delta in self.backend.transcribe(request):
-                parts.append(delta)
-                transcripts.delta(job.item_id, job.content_index, delta)
+            async for piece in self.backend.transcribe(request):
+                text, value = str(piece), getattr(piece, "logprob", None)  # a TranscriptToken's
+                parts.append(text)
+                given = None
+                if tokens is not None and value is not None:
+                    given = [logprob(text, value)]
+                    tokens += given
+                transcripts.delta(job.item_id, job.content_index, text, given)
                 await self._flush()
-            transcripts.completed(job.item_id, job.content_index, "".join(parts))
+            transcripts.completed(job.item_id, job.content_index, "".join(parts), tokens)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
