@@ -31,7 +31,7 @@ from ...audio import (
     decode,
     to_mono_int16,
 )
-from ...transports.base import Transport
+from ...transports.base import AudioTransport, InputFrame, Transport
 
 FRAME_S = 0.04  # what `exchange` sends at a time, as a microphone would
 
@@ -61,6 +61,7 @@ class LiveConnection(AsyncClientResources):
         self.wire = transport  # `transport` is the resource of transport.* events
         self.session_config: dict[str, Any] = {}
         self._encoders: dict[int, WireEncoder] = {}
+        self._track: bytearray | None = None  # over WebRTC, output heard while gathering
 
     @property
     def format(self) -> AudioFormat:
@@ -79,6 +80,8 @@ class LiveConnection(AsyncClientResources):
         while not isinstance(raw, str | bytes):
             if raw is None:
                 raise LiveClosedError("the server closed the connection")
+            if isinstance(raw, InputFrame) and self._track is not None:
+                self._track += raw.samples.astype("<i2", copy=False).tobytes()
             raw = await self.wire.recv()
         event: Any = parse_server_event(raw)
         if event.type in ("session.started", "session.updated", "session.closed"):
@@ -107,7 +110,11 @@ class LiveConnection(AsyncClientResources):
         return answer
 
     async def append_audio(self, audio: np.ndarray, rate: int = 24000) -> None:
-        """Samples (int16 or float, any rate, mono or not), in the session's format."""
+        """Samples (int16 or float, any rate, mono or not), in the session's format; over
+        WebRTC, played on the outgoing track."""
+        if isinstance(self.wire, AudioTransport):
+            await self.wire.send_audio(to_mono_int16(audio), rate, None)
+            return
         encoder = self._encoders.get(rate)
         if encoder is None:
             encoder = self._encoders[rate] = WireEncoder(rate, self.format)
@@ -131,6 +138,9 @@ class LiveConnection(AsyncClientResources):
         loop = asyncio.get_running_loop()
         fmt = self.format
         audio, said, heard, events = bytearray(), [], [], []
+        if isinstance(self.wire, AudioTransport):  # the output comes on the track
+            audio = self._track = bytearray()
+            fmt = AudioFormat("pcm", 24000)
         last = loop.time() + after  # nothing counts as quiet while still speaking
         while True:
             try:
@@ -151,6 +161,7 @@ class LiveConnection(AsyncClientResources):
             elif event.type == "session.closed":
                 break
             last = max(last, loop.time())
+        self._track = None
         samples = np.frombuffer(bytes(audio), dtype="<i2").astype(np.int16)
         return LiveHeard(samples, fmt.rate, "".join(said), "".join(heard), events)
 
