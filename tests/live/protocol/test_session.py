@@ -245,3 +245,20 @@ def test_a_fixture_over_30_s_is_refused() -> None:
     long = base64.b64encode(bytes(48000 * 31)).decode()
     live.receive({"type": "session.output_audio.fixture.play", "audio": long})
     assert sent(live)[0]["error"]["code"] == "invalid_value"
+
+
+def test_usage_every_10_s_and_the_end_at_expiry() -> None:
+    live = LiveSession(now_s=1000, ttl_s=12)
+    live.receive(START)
+    live.take()
+    for _ in range(250):  # 10 s
+        assert live.frame() is not None
+    (usage,) = sent(live)
+    assert usage["type"] == "session.usage.updated" and usage["usage"]["seconds"] == 10.0
+    for _ in range(50):
+        assert live.frame() is not None
+    assert live.frame() is None  # 12 s: expired
+    out = live.take()
+    closed = out[0].event if isinstance(out[0], Send) else {}
+    assert (closed["type"], closed["reason"]) == ("session.closed", "expired")
+    assert out[1] == Hangup()

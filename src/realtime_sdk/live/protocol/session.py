@@ -73,6 +73,7 @@ class LiveSession(s.ServerBase):
     ) -> None:
         self.id = "sess_" + secrets.token_hex(12)
         self.expires_at = now_s + ttl_s
+        self._lasts_ms = ttl_s * 1000  # the session ends `expired` this far into its timeline
         self.frame_ms = frame_ms
         self.transport = transport  # over WebRTC, audio is Opus on the wire, PCM here
         self.state = "new"  # -> "active" -> "closing" -> "closed"
@@ -290,8 +291,12 @@ class LiveSession(s.ServerBase):
 
     def frame_audio(self) -> bytes | None:
         """The next output frame's audio in the session's format (WebRTC plays it on the
-        track instead of sending an event); None when not active."""
+        track instead of sending an event); None when not active, or once the session has
+        lasted to its `expires_at` (then it ends `expired`)."""
         if self.playout is None or self.state == "closed":
+            return None
+        if self.now_ms >= self._lasts_ms:
+            self.finished("expired")
             return None
         wire, _had_audio = self.playout.take()
         if self._fixture is not None and self.now_ms >= self._fixture[0]:

@@ -294,6 +294,7 @@ class LiveDriver:
             if self.audio is not None and fmt is not None:
                 wire = self.session.frame_audio()
                 if wire is None:
+                    await self._flush()  # an expiry's session.closed, and the hangup
                     return
                 samples = np.frombuffer(wire, dtype="<i2")
                 await self.audio.send_audio(samples, fmt.rate, None)
@@ -301,6 +302,7 @@ class LiveDriver:
             else:
                 text = self.session.frame()
                 if text is None:
+                    await self._flush()
                     return
                 async with self._lock:
                     await self.transport.send(text)
