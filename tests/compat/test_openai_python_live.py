@@ -8,16 +8,19 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server
 from helpers.paths import AUDIO_FIXTURES
 from helpers.servers import Running, serve
 from openai import AsyncOpenAI
 
 from realtime_sdk.app import ServerConfig
 from realtime_sdk.audio import read_wav, resample
+from realtime_sdk.backends.agent import OfflineAgent
 from realtime_sdk.backends.echo import EchoBackend
 
 API_KEY = "sk-live"
@@ -35,6 +38,20 @@ def speech(rate: int = 24000) -> np.ndarray:
     file_rate, samples = read_wav(AUDIO_FIXTURES / "hello_world_16k.wav")
     silence = np.zeros(rate, dtype=np.int16)
     return np.concatenate([resample(samples, file_rate, rate), silence])
+
+
+@contextmanager
+def agent_with_llm(chat: ChatServer) -> Iterator[Running]:
+    """A server whose offline agent streams from the chat-completions stand-in `chat`."""
+    chat_running = start_chat_server(chat)
+    config = ServerConfig(
+        backend_factory=lambda: OfflineAgent(llm_base_url=chat.url), api_keys=frozenset([API_KEY])
+    )
+    try:
+        with serve(config) as running:
+            yield running
+    finally:
+        stop_chat_server(chat_running)
 
 
 def run(coro: Any) -> Any:
@@ -58,6 +75,27 @@ async def collect(conn: Any, events: list[Any]) -> None:
         events.append(event)
         if event.type == "session.closed":
             return
+
+
+async def close_once_said(conn: Any, events: list[Any], reader: Any) -> None:
+    """Wait (10 s at most) for the server to say something, then close and read to the end."""
+    for _ in range(100):
+        if any(e.type == "session.output_transcript.delta" for e in events):
+            break
+        await asyncio.sleep(0.1)
+    await conn.session.close()
+    await asyncio.wait_for(reader, 20)
+
+
+async def delegation_for(conn: Any, events: list[Any], ask: str) -> Any:
+    """Send `ask` as commentary; the delegation it brings, within 10 s."""
+    await conn.session.commentary.append(content=ask, delegation_id=None)
+    for _ in range(100):
+        created = [e for e in events if e.type == "session.delegation.created"]
+        if created:
+            return created[0].delegation
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no delegation: {[e.type for e in events]}")
 
 
 def test_started_speech_echoed_mute_and_close(server: Running) -> None:
@@ -97,8 +135,6 @@ def test_started_speech_echoed_mute_and_close(server: Running) -> None:
 
 
 def test_the_offline_agent_hears_and_answers_with_transcripts() -> None:
-    from realtime_sdk.backends.agent import OfflineAgent
-
     config = ServerConfig(backend_factory=OfflineAgent, api_keys=frozenset([API_KEY]))
 
     async def main(running: Running) -> list[Any]:
@@ -109,12 +145,7 @@ def test_the_offline_agent_hears_and_answers_with_transcripts() -> None:
             assert (await conn.recv()).type == "session.started"
             reader = asyncio.create_task(collect(conn, events))
             await send_audio(conn, speech())
-            for _ in range(100):  # the reply's words, within 10 s
-                if any(e.type == "session.output_transcript.delta" for e in events):
-                    break
-                await asyncio.sleep(0.1)
-            await conn.session.close()
-            await asyncio.wait_for(reader, 20)
+            await close_once_said(conn, events, reader)
         return events
 
     with serve(config) as running:
@@ -143,13 +174,7 @@ def test_a_client_delegation_round_trip(server: Running) -> None:
             await conn.session.start(session={**SESSION, "delegation": {"type": "client"}})
             assert (await conn.recv()).type == "session.started"
             reader = asyncio.create_task(collect(conn, events))
-            await conn.session.commentary.append(content="call delegate {}", delegation_id=None)
-            for _ in range(50):
-                created = [e for e in events if e.type == "session.delegation.created"]
-                if created:
-                    break
-                await asyncio.sleep(0.1)
-            delegation = created[0].delegation
+            delegation = await delegation_for(conn, events, "call delegate {}")
             assert (delegation.target, delegation.type) == ("client", "delegation")
             await conn.session.thinking.append(content="looked it up", delegation_id=delegation.id)
             await conn.session.commentary.append(content="it is sunny", delegation_id=delegation.id)
@@ -181,11 +206,8 @@ def test_a_responses_delegation_round_trip() -> None:
     """The offline agent's LLM (the chat-completions stand-in) delegates; the Responses
     model calls the client's function, the client answers with its output and
     `response.create`, and the answer is streamed as Responses events, then spoken."""
-    from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server
     from openai.types.responses import ResponseStreamEvent
     from pydantic import TypeAdapter
-
-    from realtime_sdk.backends.agent import OfflineAgent
 
     chat = ChatServer()
     chat.replies = [
@@ -204,10 +226,6 @@ def test_a_responses_delegation_round_trip() -> None:
         "type": "responses",
         "responses": {"model": "tiny-test-model", "tools": [weather]},
     }
-    running_chat = start_chat_server(chat)
-    config = ServerConfig(
-        backend_factory=lambda: OfflineAgent(llm_base_url=chat.url), api_keys=frozenset([API_KEY])
-    )
 
     async def main(running: Running) -> list[Any]:
         client = AsyncOpenAI(base_url=running.base_url, api_key=API_KEY)
@@ -252,11 +270,8 @@ def test_a_responses_delegation_round_trip() -> None:
             await asyncio.wait_for(reader, 20)
         return events
 
-    try:
-        with serve(config) as running:
-            events = run(main(running))
-    finally:
-        stop_chat_server(running_chat)
+    with agent_with_llm(chat) as running:
+        events = run(main(running))
     kinds = [e.type for e in events]
     assert "error" not in kinds, [e for e in events if e.type == "error"]
     created = [e for e in events if e.type == "session.delegation.created"]
@@ -301,3 +316,35 @@ def test_a_fixture_plays_out(server: Running) -> None:
         base64.b64decode(e.delta) for e in events if e.type == "session.output_audio.delta"
     )
     assert tone in audio  # played as it was given
+
+
+def test_the_agents_llm_delegates_to_the_client() -> None:
+    """With an LLM, the offline agent delegates when its model calls the `delegate` tool;
+    the app's commentary answer is then said (through the model, as any turn)."""
+    chat = ChatServer()
+    chat.replies = [[Call("delegate", '{"task": "look up the time"}', "call_t")], ["It is noon."]]
+
+    async def main(running: Running) -> list[Any]:
+        client = AsyncOpenAI(base_url=running.base_url, api_key=API_KEY)
+        events: list[Any] = []
+        async with client.live.connect() as conn:
+            await conn.session.start(session={**SESSION, "delegation": {"type": "client"}})
+            assert (await conn.recv()).type == "session.started"
+            reader = asyncio.create_task(collect(conn, events))
+            delegation = await delegation_for(conn, events, "What time is it?")
+            await conn.session.commentary.append(
+                content="The clock says noon.", delegation_id=delegation.id
+            )
+            await close_once_said(conn, events, reader)
+        return events
+
+    with agent_with_llm(chat) as running:
+        events = run(main(running))
+    kinds = [e.type for e in events]
+    assert "error" not in kinds, [e for e in events if e.type == "error"]
+    (created,) = [e for e in events if e.type == "session.delegation.created"]
+    assert created.delegation.target == "client"
+    said = "".join(e.delta for e in events if e.type == "session.output_transcript.delta")
+    assert said == "It is noon."
+    assert chat.requests[0]["tools"][0]["function"]["name"] == "delegate"
+    assert chat.requests[1]["messages"][-1]["content"] == "The clock says noon."
