@@ -182,6 +182,8 @@ def test_close_drains_then_closed_with_usage() -> None:
     assert live.take() == [Drain()]
     live.receive({"type": "session.input_audio.mute"})
     assert sent(live)[0]["error"]["code"] == "session_closing"
+    live.receive(audio_event(bytes(480)))  # audio still in flight: taken, not heard
+    assert live.take() == []
     live.finished()
     out = live.take()
     closed = out[0].event if isinstance(out[0], Send) else {}

@@ -5,10 +5,11 @@ No sockets, tasks or clock. The timeline every `*_ms` field counts on is the out
 clock (`Playout.position_ms`): output never stops while the session is open, one frame
 per tick of the driver's audio clock, so it runs at real time from `session.started`.
 Before `session.started` only `session.start` is taken, once; after `session.close`
-nothing more is, while what is queued plays out. A malformed event gets `error`
-naming it and the session goes on. Events this server does not serve (decisions,
-DTMF, Responses items without Responses delegation) get `error` naming
-them, from the generated `ServerBase`.
+nothing more is, while what is queued plays out (audio still in flight then is taken
+and not heard, as a client streaming a microphone cannot stop on the instant). A
+malformed event gets `error` naming it and the session goes on. Events this server
+does not serve (decisions, DTMF, Responses items without Responses delegation) get
+`error` naming them, from the generated `ServerBase`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class LiveSession(s.ServerBase):
                 "type",
                 event.event_id,
             )
+        elif self.state == "closing" and event.type == APPEND:
+            pass  # audio still in flight when the client asked to close: no longer heard
         elif self.state in ("closing", "closed"):
             self._error(
                 "session_closing", "The session is closing; no more events.", "type", event.event_id
