@@ -1,10 +1,11 @@
 """`ek_` keys for transcription sessions, in process: from `client_secrets` with a
 transcription session and from the legacy `transcription_sessions` route, each opening a
 transcription session over the websocket (no `intent` needed); what the back-end cannot
-honour is refused when the session opens, naming the field."""
+honour is refused, naming the field, when the key is asked for and when a session opens."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,14 +113,32 @@ def test_a_key_is_for_the_application_only(client: TestClient) -> None:
     assert again.status_code == 403
 
 
-def test_a_setting_the_back_end_cannot_honour_refuses_the_connection(client: TestClient) -> None:
-    """Echo has no recogniser to tell a language: the key is issued (the route does not know
-    the back-end), and the session it opens is refused with a 400 naming the field."""
+def test_no_key_is_issued_for_a_setting_the_back_end_cannot_honour(client: TestClient) -> None:
+    """Echo has no recogniser to tell a language: both routes refuse the key, naming the
+    field as their request names it."""
     audio = {"input": {"transcription": {**WHISPER, "language": "en"}}}
     body = {"session": {"type": "transcription", "audio": audio}}
-    value = client.post("/v1/realtime/client_secrets", headers=AUTH, json=body).json()["value"]
+    reply = client.post("/v1/realtime/client_secrets", headers=AUTH, json=body)
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["code"], error["param"]) == (
+        "unsupported_feature",
+        "session.audio.input.transcription.language",
+    )
+    legacy = {"input_audio_transcription": {**WHISPER, "language": "en"}}
+    reply = client.post("/v1/realtime/transcription_sessions", headers=AUTH, json=legacy)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"]["param"] == "input_audio_transcription.language"
+
+
+def test_a_key_the_back_end_cannot_honour_refuses_the_connection(client: TestClient) -> None:
+    """A key issued elsewhere (another process's back-end, shared through Redis) for a
+    session this back-end refuses: the handshake is a 400 naming the field."""
+    audio = {"input": {"transcription": {**WHISPER, "language": "en"}}}
+    keys = client.app.state.realtime_auth.keys
+    key = asyncio.run(keys.issue(ttl_s=60, session={"type": "transcription", "audio": audio}))
     with pytest.raises(WebSocketDenialResponse) as refused:
-        opened(client, value)
+        opened(client, key.value)
     assert refused.value.status_code == 400
     error = refused.value.json()["error"]
     assert (error["code"], error["param"]) == (

@@ -25,7 +25,7 @@ from .calls import call_routes
 from .dialect import for_dialect, websocket_dialect
 from .driver import SessionDriver
 from .secrets import client_secret_routes
-from .sessions import chosen_model, new_session
+from .sessions import capabilities_of, chosen_model, new_session
 from .transcription_secrets import transcription_session_routes
 
 log = logging.getLogger("realtime_sdk.server")
@@ -72,6 +72,7 @@ def realtime_routes(config: ServerConfig) -> list[BaseRoute]:
 
     # the calls routes come first: their sideband route takes `/v1/realtime?call_id=`
     routes: list[BaseRoute] = [*call_routes(config), WebSocketRoute("/v1/realtime", realtime)]
-    routes += client_secret_routes(config.default_model, config.keys.clock)
-    routes += transcription_session_routes(config.keys.clock)
+    capabilities = capabilities_of(config)
+    routes += client_secret_routes(config.default_model, config.keys.clock, capabilities)
+    routes += transcription_session_routes(config.keys.clock, capabilities)
     return routes

@@ -27,6 +27,7 @@ from ...server.auth import authenticator, authorize_http
 from ...server.errors import ApiError, config_refusal
 from ...server.http import read_body
 from ..protocol.beta import BetaRefusal, BetaTranslator, session_to_beta, session_to_ga
+from ..protocol.capabilities import Capabilities
 from ..protocol.config import (
     ConfigError,
     apply_update,
@@ -35,6 +36,7 @@ from ..protocol.config import (
 )
 from ..protocol.ids import Ids
 from ..protocol.mcp_tools import split_secrets
+from ..protocol.transcription_settings import transcription_refusal
 from ..protocol.turn_detection import VadConfig, VadConfigError
 from .sessions import key_session, partial_session
 
@@ -146,7 +148,28 @@ def effective_session(
     return session
 
 
-def client_secret_routes(default_model: str, clock: Callable[[], float] = time.time) -> list[Route]:
+def refuse_unhonoured(
+    session: dict[str, Any],
+    capabilities: Callable[[], Capabilities] | None,
+    rename: Callable[[str], str] = str,
+) -> None:
+    """A 400 naming the first setting of `session` (a full GA session) the back-end cannot
+    honour; `rename` turns its GA param into the request's own path."""
+    if capabilities is None:
+        return
+    refused = transcription_refusal(session, capabilities())
+    if refused is not None:
+        raise ApiError(400, refused[1], code="unsupported_feature", param=rename(refused[0]))
+
+
+def client_secret_routes(
+    default_model: str,
+    clock: Callable[[], float] = time.time,
+    capabilities: Callable[[], Capabilities] | None = None,
+) -> list[Route]:
+    """`capabilities`: what the back-end honours, to refuse a key for a session it would
+    refuse (None: checked only when a session opens)."""
+
     async def create_client_secret(request: Request) -> JSONResponse:
         await authorize_http(request, ephemeral=False)
         data = await json_body(request)
@@ -157,6 +180,7 @@ def client_secret_routes(default_model: str, clock: Callable[[], float] = time.t
         kind = update.get("type", "realtime")
         model = update.get("model") or default_model
         session = effective_session(update, model, int(clock()), kind=kind)
+        refuse_unhonoured(session, capabilities)
         key = await authenticator(request).keys.issue(
             ttl_s=ttl(parsed.expires_after, DEFAULT_TTL_S),
             session=key_session(update, kind),

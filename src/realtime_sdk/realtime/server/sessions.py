@@ -10,12 +10,14 @@ detection for it, a VAD model of its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ...backends.base import TurnTakingBackend
 from ...server.auth import Grant
 from ...server.config import Backend, ServerConfig
 from ...server.errors import ApiError, config_refusal
+from ..protocol.capabilities import Capabilities
 from ..protocol.config import ConfigError, merge_partial
 from ..protocol.session import Session
 from ..protocol.turn_detection import SpeechModel, VadConfigError
@@ -32,6 +34,20 @@ def speech_model(config: ServerConfig, backend: Backend) -> SpeechModel | None:
     from ...vad import SileroSpeechModel
 
     return SileroSpeechModel()
+
+
+def capabilities_of(config: ServerConfig) -> Callable[[], Capabilities]:
+    """What the server's back-end honours, for routes that issue keys before any session:
+    read off one back-end made the first time it is asked (and kept: a factory makes
+    back-ends alike), so a key whose session the back-end would refuse is not issued."""
+    known: list[Capabilities] = []
+
+    def capabilities() -> Capabilities:
+        if not known:
+            known.append(config.backend_factory().capabilities)
+        return known[0]
+
+    return capabilities
 
 
 def chosen_model(config: ServerConfig, grant: Grant, *asked: str | None) -> str:

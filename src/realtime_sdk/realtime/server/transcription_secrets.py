@@ -22,7 +22,16 @@ from starlette.routing import Route
 from ..._generated.ga import client_events as c
 from ...audio import AudioFormat
 from ...server.auth import authenticator, authorize_http
-from .secrets import BETA_DEFAULT_TTL_S, ExpiresAfter, effective_session, json_body, strict, ttl
+from ..protocol.capabilities import Capabilities
+from .secrets import (
+    BETA_DEFAULT_TTL_S,
+    ExpiresAfter,
+    effective_session,
+    json_body,
+    refuse_unhonoured,
+    strict,
+    ttl,
+)
 from .sessions import key_session
 
 KIND = "transcription"
@@ -84,7 +93,24 @@ def legacy_body(session: dict[str, Any], modalities: Sequence[str] | None) -> di
     }
 
 
-def transcription_session_routes(clock: Callable[[], float] = time.time) -> list[Route]:
+def flat_param(param: str) -> str:
+    """A GA transcription session's param as the legacy request names it."""
+    for nested, flat in (
+        ("session.audio.input.transcription", "input_audio_transcription"),
+        ("session.audio.input.noise_reduction", "input_audio_noise_reduction"),
+        ("session.audio.input.turn_detection", "turn_detection"),
+        ("session.audio.input.format", "input_audio_format"),
+        ("session.", ""),
+    ):
+        if param.startswith(nested):
+            return flat + param[len(nested) :]
+    return param
+
+
+def transcription_session_routes(
+    clock: Callable[[], float] = time.time,
+    capabilities: Callable[[], Capabilities] | None = None,
+) -> list[Route]:
     async def create_transcription_session(request: Request) -> JSONResponse:
         await authorize_http(request, ephemeral=False)
         data = await json_body(request)
@@ -92,6 +118,7 @@ def transcription_session_routes(clock: Callable[[], float] = time.time) -> list
         legacy = parsed.model_dump(mode="json", exclude_unset=True, by_alias=True)
         update = ga_update(legacy)
         session = effective_session(update, "", int(clock()), param_prefix="", kind=KIND)
+        refuse_unhonoured(session, capabilities, flat_param)
         secret = parsed.client_secret
         key = await authenticator(request).keys.issue(
             ttl_s=ttl(secret.expires_at if secret else None, BETA_DEFAULT_TTL_S),
