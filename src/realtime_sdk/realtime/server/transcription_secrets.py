@@ -44,8 +44,9 @@ class _ClientSecret(BaseModel):
 
 class LegacyTranscriptionRequest(BaseModel):
     """The spec's `LegacyTranscriptionSessionConfig` closed to unknown fields at every level
-    (the generated HTTP models keep extras, so the strict GA models of the same shape stand
-    in for its parts; a test holds the two to the same fields), and openai-python's two."""
+    (a test holds the two to the same fields), and openai-python's two. Its parts are the
+    strict GA session's: the spec's legacy `turn_detection` is `server_vad` only, while
+    openai-python sends `semantic_vad` and the GA settings there too."""
 
     model_config = ConfigDict(extra="forbid")
     turn_detection: c.TurnDetection | None = None
