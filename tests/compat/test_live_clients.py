@@ -1,6 +1,7 @@
 """pipecat's OpenAILiveLLMService and livekit-agents' GPTLiveModel, unmodified, against
-real servers (uvicorn on 127.0.0.1), driven with no audio device by the scripts in
-`live_clients/`. They cannot share the test environment (see its requirements.txt), so
+real servers (uvicorn on 127.0.0.1: the offline agent, echo, and the agent on the
+chat-completions stand-in for responses delegation), driven with no audio device by the
+scripts in `live_clients/`. They cannot share the test environment (see its requirements.txt), so
 the first run makes one for them under tests/artifacts/ and runs them there."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.chat_server import Call, ChatServer, start_chat_server, stop_chat_server
 from helpers.need import need
 from helpers.paths import AUDIO_FIXTURES
 from helpers.servers import Running, serve
@@ -62,6 +64,23 @@ def echo() -> Iterator[Running]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def llm_agent() -> Iterator[tuple[Running, ChatServer]]:
+    """The offline agent on the chat-completions stand-in: it delegates the weather."""
+    from realtime_sdk.backends.agent import OfflineAgent
+
+    chat = ChatServer()
+    chat_running = start_chat_server(chat)
+    config = ServerConfig(
+        backend_factory=lambda: OfflineAgent(llm_base_url=chat.url), api_keys=frozenset({KEY})
+    )
+    try:
+        with serve(config) as running:
+            yield running, chat
+    finally:
+        stop_chat_server(chat_running)
+
+
 def run_client(python: Path, script: str, *args: str) -> dict[str, object]:
     done = subprocess.run(
         [python, HERE / script, *args], capture_output=True, text=True, timeout=120
@@ -88,10 +107,26 @@ def test_pipecat_open_ai_live_llm_service(python: Path, agent: Running, echo: Ru
     assert isinstance(result["peak"], int) and result["peak"] > 1000
 
 
-def test_livekit_gpt_live_model(python: Path, agent: Running, echo: Running) -> None:
-    result = run_client(python, "livekit_live.py", agent.base_url, echo.base_url, KEY, str(SPEECH))
+def test_livekit_gpt_live_model(
+    python: Path, agent: Running, echo: Running, llm_agent: tuple[Running, ChatServer]
+) -> None:
+    with_llm, chat = llm_agent
+    chat.replies = [
+        [Call("delegate", '{"task": "the weather in Paris"}', "call_d")],
+        [Call("get_weather", '{"city": "Paris"}', "call_w")],
+        ["It is sunny in Paris."],  # the Responses model, with the tool's output
+        ["It is sunny in Paris."],  # the voice, saying it
+    ]
+    urls = (agent.base_url, echo.base_url, with_llm.base_url)
+    result = run_client(python, "livekit_live.py", *urls, KEY, str(SPEECH))
     assert result["errors"] == [] and result["delegate_errors"] == []
     assert result["heard"] == "how are you doing today"
     assert result["said"] == 'You said: "how are you doing today". That was 5 words.'
     assert isinstance(result["peak"], int) and result["peak"] > 1000
     assert (result["delegations"], result["answer"]) == (1, "it is sunny")
+    # responses delegation: the model's call of the app's tool, answered by livekit
+    assert result["responses_errors"] == []
+    assert result["tool_calls"] == [["get_weather", '{"city": "Paris"}']]
+    assert result["responses_said"] == "It is sunny in Paris."
+    tool_turn = chat.requests[2]["messages"][-1]
+    assert tool_turn == {"role": "tool", "tool_call_id": "call_w", "content": "sunny"}

@@ -1,9 +1,11 @@
 """livekit-agents' GPTLiveModel against a Live server, with no room and no audio device:
 its session is fed a WAV in real time and its events recorded (against the offline
-agent); then, against echo, a client delegation is triggered and answered. Run in the
-Live clients' environment (`requirements.txt`); prints one JSON summary line.
+agent); then, against echo, a client delegation is triggered and answered; then,
+against the agent with an LLM, a responses delegation whose model calls the app's
+function tool, answered as AgentSession answers it. Run in the Live clients'
+environment (`requirements.txt`); prints one JSON summary line.
 
-    python livekit_live.py AGENT_BASE_URL ECHO_BASE_URL API_KEY SPEECH.wav
+    python livekit_live.py AGENT_BASE_URL ECHO_BASE_URL LLM_AGENT_BASE_URL API_KEY SPEECH.wav
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from typing import Any
 
 from livekit import rtc
+from livekit.agents import llm
 from livekit.plugins.openai.realtime import GPTLiveModel
 from speech import RATE, STEP, speech
 
@@ -25,10 +28,47 @@ async def until(check: Any, seconds: float) -> None:
         await asyncio.sleep(0.1)
 
 
-async def main(agent_url: str, echo_url: str, key: str, path: str) -> dict[str, object]:
+async def main(
+    agent_url: str, echo_url: str, llm_url: str, key: str, path: str
+) -> dict[str, object]:
     result = await talk(agent_url, key, path)
     result.update(await delegate(echo_url, key))
+    result.update(await responses(llm_url, key))
     return result
+
+
+async def responses(base_url: str, key: str) -> dict[str, object]:
+    """The model asks for the weather through the app's tool; its output goes back."""
+
+    @llm.function_tool
+    async def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return "sunny"
+
+    model = GPTLiveModel(api_key=key, base_url=base_url, delegation="responses")
+    session = model.session()
+    said: list[str] = []
+    calls: list[Any] = []
+    errors: list[str] = []
+    session.on("transcript_delta", lambda e: said.append(e.text))
+    session.on("function_call", calls.append)
+    session.on("error", lambda e: errors.append(str(e)))
+    await session._update_session(instructions="Be brief.", tools=[get_weather])
+    session.append_commentary("What is the weather in Paris?")
+    await until(lambda: calls, 10)
+    for call in calls:  # as AgentSession runs a tool and hands its result back
+        output = llm.FunctionCallOutput(
+            call_id=call.call_id, name=call.name, output="sunny", is_error=False
+        )
+        await session._append_items([output])
+    await until(lambda: "sunny" in "".join(said), 10)
+    await session.aclose()
+    await model.aclose()
+    return {
+        "tool_calls": [(c.name, c.arguments) for c in calls],
+        "responses_said": "".join(said),
+        "responses_errors": errors,
+    }
 
 
 async def delegate(base_url: str, key: str) -> dict[str, object]:
@@ -104,4 +144,4 @@ async def talk(base_url: str, key: str, path: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))
+    print(json.dumps(asyncio.run(main(*sys.argv[1:6]))))
