@@ -149,3 +149,60 @@ def test_a_reply_on_pause_handler_answers_each_utterance(counts: Counts) -> None
     speech_ms = len(speech) * 1000 // rate
     assert audio[0].elapsed_ms >= speech_ms * 0.8  # after the speech, where the reply began
     assert [e.elapsed_ms for e in audio] == sorted(e.elapsed_ms for e in audio)
+
+
+def test_the_target_language_is_the_handlers_additional_input(counts: Counts) -> None:
+    """A reply function `fn(audio, language)` gets `audio.output.language`, the one current
+    when each reply starts."""
+    from realtime_sdk.backends.fastrtc import LocalPauseDetectionModel
+
+    heard: list[str] = []
+
+    def translate(audio: tuple[int, np.ndarray], language: str) -> Any:
+        heard.append(language)
+        yield RealtimeMessage.assistant_transcript_delta(f"<{language}>")
+        yield audio
+
+    handler = fastrtc.ReplyOnPause(
+        translate, model=LocalPauseDetectionModel(), input_sample_rate=16000
+    )
+    translator = FastRTCTranslator(handler, drain_s=1.0)
+    config = ServerConfig(backend_factory=EchoBackend, translator_factory=lambda: translator)
+    rate, speech = read_wav(SPEECH)
+    pause = np.zeros(rate * 2, dtype=np.int16)
+
+    async def main(running: Running) -> list[str]:
+        client = AsyncOpenAI(base_url=running.base_url, api_key="sk-local")
+        said: list[str] = []
+        async with client.realtime.translations.connect(model="parrot") as conn:
+            await conn.recv()
+
+            async def read() -> None:
+                async for event in conn:
+                    if event.type == "session.output_transcript.delta":
+                        said.append(event.delta)
+                    if event.type == "session.closed":
+                        return
+
+            reader = asyncio.create_task(read())
+            for index, language in enumerate(("fr", "de")):
+                await conn.session.update(session={"audio": {"output": {"language": language}}})
+                utterance = np.concatenate([speech, pause])
+                for start in range(0, len(utterance), 4800):
+                    chunk = utterance[start : start + 4800].astype("<i2").tobytes()
+                    await conn.session.input_audio_buffer.append(
+                        audio=base64.b64encode(chunk).decode()
+                    )
+                while len(said) <= index:  # this utterance's reply, before the next update
+                    await asyncio.sleep(0.05)
+                # and the rest of it: the adapter paces a reply's audio in real time, and
+                # speech while it plays would talk over it (a barge-in, not this test's matter)
+                await asyncio.sleep(len(utterance) / rate + 0.5)
+            await conn.session.close()
+            await reader
+        return said
+
+    with serve(config) as running:
+        said = asyncio.run(asyncio.wait_for(main(running), 90))
+    assert said == ["<fr>", "<de>"]
+    assert heard == ["fr", "de"]

@@ -8,6 +8,11 @@ text, the reply's the translation). Turns mean nothing here, so they only place 
 the input timeline: a reply's first audio sits where the input was when it began (or where
 the reply before it ended, if later), and each chunk after it that much later.
 
+The target language (`audio.output.language`) is the handler's additional input, as a
+Gradio component's value would be: a `ReplyOnPause` reply function `fn(audio, language)`
+gets the language current when each reply starts; a handler that reads `latest_args` finds
+it there, updated when `session.update` changes it.
+
 The handler has no word for "no more input": after `session.close` its output is read
 until it has been quiet for `drain_s`, then it is stopped.
 """
@@ -21,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ...audio import PCM24K
-from ...translation.protocol import RATE, Refusal
+from ...translation.protocol import RATE, Refusal, target_language
 from ..base import (
     AudioChunk,
     CloseSession,
@@ -64,25 +69,36 @@ class FastRTCTranslator:
         return None  # the handler translates into what it was made for
 
     async def translate(self, source: TranslationSource) -> AsyncIterator[TranslationPiece]:
-        backend = FastRTCBackend(self.prototype, **self.backend_options)
+        language = target_language(source.session)
+        options = {"additional_inputs": [language], **self.backend_options}
+        backend = FastRTCBackend(self.prototype, **options)
         await backend.start(source.session)
         clock = _Timeline()
         events: asyncio.Queue[Any] = asyncio.Queue(64)
         feeding = asyncio.create_task(self._feed(backend, source, clock), name="fastrtc-feed")
         reading = asyncio.create_task(_read(backend, events), name="fastrtc-read")
+        getter: asyncio.Future[Any] | None = None
         try:
             while True:
-                timeout = self.drain_s if feeding.done() else None
-                try:
-                    event = await asyncio.wait_for(events.get(), timeout)
-                except TimeoutError:
+                getter = getter or asyncio.ensure_future(events.get())
+                ended = feeding.done()  # the input ended: quiet for drain_s ends the output
+                waits = {getter} if ended else {getter, feeding}
+                done, _ = await asyncio.wait(
+                    waits, timeout=self.drain_s if ended else None, return_when="FIRST_COMPLETED"
+                )
+                if not done:
                     break
+                if getter not in done:
+                    continue  # the input just ended; wait again, with the drain's time limit
+                event, getter = getter.result(), None
                 if event is _DONE:
                     break
                 for piece in clock.place(event):
                     yield piece
             feeding.result()  # a failure feeding the handler is the session's
         finally:
+            if getter is not None:
+                getter.cancel()
             for task in (feeding, reading):
                 task.cancel()
             await asyncio.gather(feeding, reading, return_exceptions=True)
@@ -91,7 +107,14 @@ class FastRTCTranslator:
 
     @staticmethod
     async def _feed(backend: FastRTCBackend, source: TranslationSource, clock: _Timeline) -> None:
+        language = backend.additional_inputs[0]
         async for frame in source:
+            if target_language(source.session) != language:  # session.update changed it
+                language = target_language(source.session)
+                backend.additional_inputs = [language]
+                asked = getattr(backend.handler, "latest_args", None)
+                if isinstance(asked, list) and len(asked) > 1:  # it took inputs before
+                    backend.handler.set_args([language])
             await backend.receive_audio(frame.samples.astype("<i2").tobytes(), PCM24K)
             clock.heard_ms = frame.elapsed_ms + len(frame.samples) * 1000 // RATE
 
