@@ -94,9 +94,33 @@ def live_url(server: Running) -> str:
     return f"ws://{server.host}:{server.port}/v1/live/sessions"
 
 
-def test_pipecat_open_ai_live_llm_service(python: Path, agent: Running, echo: Running) -> None:
-    urls = (live_url(agent), live_url(echo))
+WEATHER = [
+    [Call("delegate", '{"task": "the weather in Paris"}', "call_d")],
+    [Call("get_weather", '{"city": "Paris"}', "call_w")],
+    ["It is sunny in Paris."],  # the Responses model, with the tool's output
+    ["It is sunny in Paris."],  # the voice, saying it
+]
+
+
+def check_weather(result: dict[str, object], chat: ChatServer, output: str) -> None:
+    """The responses delegation: the model's call of the app's tool, answered by the client
+    with `output` (as the client writes the tool's result: pipecat sends it as JSON)."""
+    assert result["responses_errors"] == []
+    assert result["responses_said"] == "It is sunny in Paris."
+    tool_turn = chat.requests[2]["messages"][-1]
+    assert tool_turn == {"role": "tool", "tool_call_id": "call_w", "content": output}
+
+
+def test_pipecat_open_ai_live_llm_service(
+    python: Path, agent: Running, echo: Running, llm_agent: tuple[Running, ChatServer]
+) -> None:
+    with_llm, chat = llm_agent
+    chat.requests.clear()
+    chat.replies = [list(r) for r in WEATHER]
+    urls = (live_url(agent), live_url(echo), live_url(with_llm))
     result = run_client(python, "pipecat_live.py", *urls, KEY, str(SPEECH))
+    check_weather(result, chat, '"sunny"')
+    assert result["tool_calls"] == ['{"city": "Paris"}']
     assert result["errors"] == [] and result["delegate_errors"] == []
     # with no delegation back-end of its own, pipecat answers with a spoken decline
     assert result["delegations"] == 1
@@ -111,12 +135,8 @@ def test_livekit_gpt_live_model(
     python: Path, agent: Running, echo: Running, llm_agent: tuple[Running, ChatServer]
 ) -> None:
     with_llm, chat = llm_agent
-    chat.replies = [
-        [Call("delegate", '{"task": "the weather in Paris"}', "call_d")],
-        [Call("get_weather", '{"city": "Paris"}', "call_w")],
-        ["It is sunny in Paris."],  # the Responses model, with the tool's output
-        ["It is sunny in Paris."],  # the voice, saying it
-    ]
+    chat.requests.clear()
+    chat.replies = [list(r) for r in WEATHER]
     urls = (agent.base_url, echo.base_url, with_llm.base_url)
     result = run_client(python, "livekit_live.py", *urls, KEY, str(SPEECH))
     assert result["errors"] == [] and result["delegate_errors"] == []
@@ -124,9 +144,5 @@ def test_livekit_gpt_live_model(
     assert result["said"] == 'You said: "how are you doing today". That was 5 words.'
     assert isinstance(result["peak"], int) and result["peak"] > 1000
     assert (result["delegations"], result["answer"]) == (1, "it is sunny")
-    # responses delegation: the model's call of the app's tool, answered by livekit
-    assert result["responses_errors"] == []
+    check_weather(result, chat, "sunny")
     assert result["tool_calls"] == [["get_weather", '{"city": "Paris"}']]
-    assert result["responses_said"] == "It is sunny in Paris."
-    tool_turn = chat.requests[2]["messages"][-1]
-    assert tool_turn == {"role": "tool", "tool_call_id": "call_w", "content": "sunny"}
